@@ -1,0 +1,16 @@
+"""Settings for the test suite.
+
+``DATABASE_URL`` and ``REDIS_URL`` point the suite at the real PostgreSQL and Redis (CI always
+sets them); without them it runs on SQLite and in-process equivalents.
+"""
+
+from config.settings.base import *  # noqa: F403
+
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+ACCOUNT_RATE_LIMITS = False
