@@ -13,6 +13,8 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from accounts.regions import DEFAULT_REGION, REGION_CHOICES
+
 
 class Role(models.TextChoices):
     MEMBER = "member", "Member"
@@ -94,7 +96,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     email = models.EmailField("private email", help_text="Only for account recovery; never shown to others.")
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.MEMBER)
-    region = models.CharField(max_length=8, default="GB", help_text="For crisis resources.")
+    region = models.CharField(
+        max_length=8, choices=REGION_CHOICES, default=DEFAULT_REGION, help_text="For crisis resources."
+    )
     organisation = models.ForeignKey(
         Organisation,
         null=True,

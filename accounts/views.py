@@ -1,6 +1,16 @@
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+
+from accounts import services
+from accounts.consents import GUIDELINES_VERSION, PRIVACY_VERSION
+from accounts.forms import RegionForm
+from accounts.models import Role
+from accounts.permissions import role_home_url, role_required
+from accounts.privacy import suppressed_count
+from accounts.regions import region_name
+from accounts.selectors import organisations_for_commissioner
 
 
 def landing(request: HttpRequest) -> HttpResponse:
@@ -9,4 +19,63 @@ def landing(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "landing.html")
+    """Send each role to its own home."""
+    return redirect(role_home_url(request.user))
+
+
+@role_required(Role.MEMBER)
+def member_home(request: HttpRequest) -> HttpResponse:
+    return render(request, "accounts/home_member.html", {"region_name": region_name(request.user.region)})
+
+
+@role_required(Role.GUIDE)
+def guide_home(request: HttpRequest) -> HttpResponse:
+    return render(request, "accounts/home_guide.html")
+
+
+@role_required(Role.CLINICIAN)
+def clinician_home(request: HttpRequest) -> HttpResponse:
+    return render(request, "accounts/home_clinician.html")
+
+
+@role_required(Role.COMMISSIONER)
+def commissioner_home(request: HttpRequest) -> HttpResponse:
+    organisations = [
+        {"name": org.name, "members": suppressed_count(org.member_count)}
+        for org in organisations_for_commissioner(request.user)
+    ]
+    return render(request, "accounts/home_commissioner.html", {"organisations": organisations})
+
+
+@role_required(Role.ADMIN)
+def staff_home(request: HttpRequest) -> HttpResponse:
+    return render(request, "accounts/home_admin.html")
+
+
+@login_required
+def account_settings(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if request.method == "POST":
+        form = RegionForm(request.POST)
+        if form.is_valid():
+            services.user_update_region(user=user, region=form.cleaned_data["region"])
+            messages.success(request, f"Your region is now {region_name(user.region)}.")
+            return redirect("account_settings")
+        status = 400
+    else:
+        form = RegionForm(initial={"region": user.region})
+        status = 200
+    return render(
+        request,
+        "accounts/settings.html",
+        {"form": form, "region_name": region_name(user.region)},
+        status=status,
+    )
+
+
+def guidelines(request: HttpRequest) -> HttpResponse:
+    return render(request, "accounts/guidelines.html", {"version": GUIDELINES_VERSION})
+
+
+def privacy_notice(request: HttpRequest) -> HttpResponse:
+    return render(request, "accounts/privacy.html", {"version": PRIVACY_VERSION})

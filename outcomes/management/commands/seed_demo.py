@@ -1,0 +1,77 @@
+"""Demo data for a fresh checkout: one organisation, its access code, one account per role.
+
+Safe to run any number of times: existing rows are found, not duplicated. Lives in
+``outcomes`` because outcomes may import every other app, so later seeders plug in here.
+"""
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from accounts import services as account_services
+from accounts.models import AccessCode, Organisation, Role, User
+
+DEMO_PASSWORD = "kindred-demo-2026"  # noqa: S105 - published demo login, never production
+DEMO_ORGANISATION = {"slug": "northfield", "name": "Northfield University"}
+DEMO_ACCESS_CODE = "NORTHFIELD-2026"
+DEMO_STAFF = [
+    (Role.GUIDE, "demo_guide"),
+    (Role.CLINICIAN, "demo_clinician"),
+    (Role.COMMISSIONER, "demo_commissioner"),
+    (Role.ADMIN, "demo_admin"),
+]
+DEMO_MEMBER = "demo_member"
+
+
+def _email(pseudonym: str) -> str:
+    return f"{pseudonym}@demo.kindred.invalid"
+
+
+def seed_accounts() -> tuple[Organisation, list[User]]:
+    organisation, _ = Organisation.objects.get_or_create(
+        slug=DEMO_ORGANISATION["slug"], defaults={"name": DEMO_ORGANISATION["name"]}
+    )
+    AccessCode.objects.get_or_create(code=DEMO_ACCESS_CODE, defaults={"organisation": organisation})
+
+    users = []
+    member = User.objects.filter(pseudonym__iexact=DEMO_MEMBER).first()
+    if member is None:
+        member = account_services.member_signup(
+            pseudonym=DEMO_MEMBER,
+            email=_email(DEMO_MEMBER),
+            password=DEMO_PASSWORD,
+            region="GB",
+            confirmed_age=True,
+            accepted_guidelines_and_privacy=True,
+            access_code=DEMO_ACCESS_CODE,
+        )
+    users.append(member)
+    for role, pseudonym in DEMO_STAFF:
+        user = User.objects.filter(pseudonym__iexact=pseudonym).first()
+        if user is None:
+            user = account_services.staff_create(
+                role=role,
+                pseudonym=pseudonym,
+                email=_email(pseudonym),
+                password=DEMO_PASSWORD,
+                organisations=[organisation] if role == Role.COMMISSIONER else [],
+            )
+        users.append(user)
+    return organisation, users
+
+
+class Command(BaseCommand):
+    help = "Create demo accounts (and, later, demo community content). Safe to run twice."
+
+    def handle(self, *args, **options) -> None:
+        with transaction.atomic():
+            organisation, users = seed_accounts()
+            # Community content goes here, e.g.:
+            #   from community.seed import seed_community
+            #   seed_community(organisation=organisation, users=users)
+            # seed_community() must be idempotent too (get_or_create), like seed_accounts().
+
+        summary = f"Demo organisation: {organisation.name} (code {DEMO_ACCESS_CODE})"
+        self.stdout.write(self.style.SUCCESS(summary))
+        self.stdout.write(f"Every demo account's password: {DEMO_PASSWORD}")
+        for user in users:
+            self.stdout.write(f"  {user.get_role_display():<13} {user.pseudonym}")
