@@ -31,21 +31,27 @@ class NavItem:
     current: bool
 
 
-def _item(request: HttpRequest, url_name: str, label: str) -> NavItem | None:
-    try:
-        url = reverse(url_name)
-    except NoReverseMatch:
-        return None
-    return NavItem(label=label, url=url, current=request.path == url)
+def _item(request: HttpRequest, url_names: tuple[str, ...], label: str) -> NavItem | None:
+    """The first of ``url_names`` that exists, as a link; None if none does."""
+    for url_name in url_names:
+        try:
+            url = reverse(url_name)
+        except NoReverseMatch:
+            continue
+        return NavItem(label=label, url=url, current=request.path == url)
+    return None
 
 
 def nav_items(request: HttpRequest) -> list[NavItem]:
     """Links for the main navigation. Logging out is a POST form, rendered separately."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        wanted = [("account_login", "Log in"), ("account_signup", "Join")]
+        wanted = [(("account_login",), "Log in"), (("account_signup",), "Join")]
     else:
-        wanted = [("home", HOME_LABELS.get(user.role, "Home")), ("account-settings", "Settings")]
+        wanted = [
+            (("home",), HOME_LABELS.get(user.role, "Home")),
+            (("account_settings", "account-settings"), "Settings"),
+        ]
     return [item for name, label in wanted if (item := _item(request, name, label)) is not None]
 
 
