@@ -100,3 +100,17 @@ def test_commissioner_sees_only_their_organisations_with_suppressed_counts(
     for user in members:
         assert user.email not in html
         assert user.pseudonym not in html
+
+
+@pytest.mark.parametrize("viewer", ["other_member", "commissioner", "guide"])
+def test_a_members_email_is_never_rendered_to_others(client, request, member, viewer):
+    client.force_login(request.getfixturevalue(viewer))
+    for url in [
+        reverse("home"),
+        reverse("account_settings"),
+        reverse("guidelines"),
+        reverse("privacy_notice"),
+    ]:
+        response = client.get(url, follow=True)
+        assert response.status_code == 200
+        assert member.email not in response.content.decode()
