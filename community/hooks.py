@@ -1,0 +1,112 @@
+"""Named hooks: how a higher app (escalation, moderation) takes part in a post's life.
+
+The community app may not import escalation, so it announces what happens and lets higher apps
+decide. This is a tiny explicit registry rather than ``django.dispatch.Signal`` because the
+contract is stricter than a signal's:
+
+* receivers run INSIDE the ``post_create`` / ``thread_create`` / ``post_edit`` transaction,
+  BEFORE the post is visible to anyone else (nothing has been committed yet);
+* each receiver runs in its own savepoint, so a receiver that fails cannot poison the
+  transaction;
+* **fail closed**: if a receiver raises, the exception is logged and the post is held for
+  review (never lost, never published unscreened);
+* a receiver says "hold" through the mutable :class:`PostDecision` it is given (it may also call
+  ``community.services.post_hold`` itself; both work).
+
+Available hooks::
+
+    post_submitted  -- a new post (opening post or reply) was written
+    post_edited     -- a post's text was changed
+
+Receiver signature (keyword-only)::
+
+    def on_post_submitted(*, post: Post, decision: PostDecision) -> None:
+        level = triage_service(text=post.body, ...)
+        if level in {"high", "imminent"}:
+            decision.hold(reason="risk:high", author_notice="If you need help right now ...")
+
+Connect in your ``AppConfig.ready()``::
+
+    from community import hooks
+    hooks.post_submitted.connect(on_post_submitted, dispatch_uid="escalation.triage")
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from django.db import transaction
+
+if TYPE_CHECKING:
+    from community.models import Post
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class PostDecision:
+    """What the receivers decided about a post. Mutable: receivers call ``hold()``."""
+
+    should_hold: bool = False
+    reasons: list[str] = field(default_factory=list)
+    author_notices: list[str] = field(default_factory=list)
+    receiver_failed: bool = False
+
+    def hold(self, *, reason: str, author_notice: str = "") -> None:
+        self.should_hold = True
+        self.reasons.append(reason)
+        if author_notice:
+            self.author_notices.append(author_notice)
+
+    @property
+    def reason(self) -> str:
+        return "; ".join(self.reasons)[:200]
+
+    @property
+    def author_notice(self) -> str:
+        return "\n\n".join(self.author_notices)
+
+
+Receiver = Callable[..., object]
+
+
+class Hook:
+    """A named hook with an ordered list of receivers."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._receivers: dict[str, Receiver] = {}
+
+    def __repr__(self) -> str:
+        return f"<Hook {self.name}: {list(self._receivers)}>"
+
+    def connect(self, receiver: Receiver, *, dispatch_uid: str) -> None:
+        """Register ``receiver``; connecting the same ``dispatch_uid`` twice replaces it."""
+        self._receivers[dispatch_uid] = receiver
+
+    def disconnect(self, *, dispatch_uid: str) -> None:
+        self._receivers.pop(dispatch_uid, None)
+
+    @property
+    def receivers(self) -> dict[str, Receiver]:
+        return dict(self._receivers)
+
+    def run(self, *, post: Post) -> PostDecision:
+        """Call every receiver in its own savepoint. Never raises; failures hold the post."""
+        decision = PostDecision()
+        for uid, receiver in list(self._receivers.items()):
+            try:
+                with transaction.atomic():
+                    receiver(post=post, decision=decision)
+            except Exception:
+                logger.exception("Hook %s receiver %s failed; holding post %s", self.name, uid, post.pk)
+                decision.receiver_failed = True
+                decision.hold(reason=f"hook-failed:{uid}")
+        return decision
+
+
+post_submitted = Hook("post_submitted")
+post_edited = Hook("post_edited")

@@ -1,0 +1,300 @@
+"""Reads for the forums: every list is keyset-paginated and uses a fixed number of queries.
+
+Cursors are opaque strings encoding ``(timestamp, id)`` of the last item shown; no OFFSET
+anywhere, so page 1,000 costs what page 1 costs.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from accounts.models import STAFF_ROLES
+from community import permissions
+from community.models import (
+    MemberControl,
+    MemberControlKind,
+    MemberPreference,
+    Notification,
+    Post,
+    PostRevision,
+    PostState,
+    Reaction,
+    ReactionKind,
+    Space,
+    Subscription,
+    Thread,
+)
+
+MAX_PAGE_SIZE = 100
+
+
+def default_page_size() -> int:
+    return getattr(settings, "COMMUNITY_PAGE_SIZE", 30)
+
+
+def unanswered_after() -> timedelta:
+    return timedelta(hours=getattr(settings, "COMMUNITY_UNANSWERED_AFTER_HOURS", 12))
+
+
+# Keyset pagination.
+
+
+@dataclass
+class Page:
+    items: list[Any]
+    next_cursor: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def has_next(self) -> bool:
+        return self.next_cursor is not None
+
+    def __iter__(self):
+        return iter(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+
+def encode_cursor(moment: datetime, pk: int) -> str:
+    raw = f"{moment.isoformat()}|{pk}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> tuple[datetime, int] | None:
+    """Return ``(timestamp, id)`` or None for a missing or malformed cursor (first page)."""
+    if not cursor:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        moment_text, pk_text = raw.rsplit("|", 1)
+        moment = datetime.fromisoformat(moment_text)
+        pk = int(pk_text)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        return None
+    if timezone.is_naive(moment):
+        return None
+    return moment, pk
+
+
+def _clamp(size: int | None) -> int:
+    if size is None:
+        return default_page_size()
+    return max(1, min(int(size), MAX_PAGE_SIZE))
+
+
+def keyset_page(
+    qs: QuerySet, *, field_name: str, descending: bool, cursor: str | None, size: int | None
+) -> Page:
+    size = _clamp(size)
+    position = decode_cursor(cursor)
+    if position is not None:
+        moment, pk = position
+        op = "lt" if descending else "gt"
+        qs = qs.filter(Q(**{f"{field_name}__{op}": moment}) | Q(**{field_name: moment, f"pk__{op}": pk}))
+    order = [f"-{field_name}", "-pk"] if descending else [field_name, "pk"]
+    items = list(qs.order_by(*order)[: size + 1])
+    next_cursor = None
+    if len(items) > size:
+        items = items[:size]
+        last = items[-1]
+        next_cursor = encode_cursor(getattr(last, field_name), last.pk)
+    return Page(items=items, next_cursor=next_cursor)
+
+
+# Spaces and threads.
+
+
+def space_list(*, actor) -> list[Space]:
+    return list(permissions.spaces_visible_to(actor).select_related("organisation"))
+
+
+def space_get(*, actor, slug: str) -> Space:
+    """Raise Space.DoesNotExist for an unknown slug, PermissionDenied for a restricted space."""
+    space = Space.objects.select_related("organisation").get(slug=slug)
+    permissions.check_view_space(actor, space)
+    return space
+
+
+def space_threads_page(*, actor, space: Space, cursor: str | None = None, size: int | None = None) -> Page:
+    qs = (
+        permissions.threads_visible_to(actor)
+        .filter(space=space)
+        .select_related("author", "opening_post", "space")
+    )
+    return keyset_page(qs, field_name="last_activity_at", descending=True, cursor=cursor, size=size)
+
+
+def thread_get(*, actor, pk: int) -> Thread:
+    """Raise Thread.DoesNotExist, or PermissionDenied when the actor may not see it."""
+    thread = Thread.objects.select_related("space", "author", "opening_post").get(pk=pk)
+    permissions.check_view_thread(actor, thread)
+    return thread
+
+
+@dataclass
+class ReactionSummary:
+    counts: dict[str, int]
+    mine: set[str]
+
+    def items(self) -> list[dict[str, Any]]:
+        return [
+            {"kind": kind, "label": label, "count": self.counts.get(kind, 0), "mine": kind in self.mine}
+            for kind, label in ReactionKind.choices
+        ]
+
+
+def reactions_for_posts(*, post_ids: list[int], user) -> dict[int, ReactionSummary]:
+    """Per post: how many of each kind, and which the user gave. One query."""
+    summaries = {pk: ReactionSummary(counts={}, mine=set()) for pk in post_ids}
+    if not post_ids:
+        return summaries
+    rows = (
+        Reaction.objects.filter(post_id__in=post_ids)
+        .values("post_id", "kind")
+        .annotate(n=Count("id"), mine=Count("id", filter=Q(user_id=user.pk)))
+        .order_by()
+    )
+    for row in rows:
+        summary = summaries[row["post_id"]]
+        summary.counts[row["kind"]] = row["n"]
+        if row["mine"]:
+            summary.mine.add(row["kind"])
+    return summaries
+
+
+def member_controls(*, user) -> dict[str, set[int]]:
+    """{"mute": {user ids}, "block": {user ids}} for the owner. One query."""
+    result: dict[str, set[int]] = {kind: set() for kind in MemberControlKind.values}
+    for target_id, kind in MemberControl.objects.filter(owner=user).values_list("target_id", "kind"):
+        result[kind].add(target_id)
+    return result
+
+
+def thread_posts_page(*, actor, thread: Thread, cursor: str | None = None, size: int | None = None) -> Page:
+    """The posts of a thread the actor may see, oldest first, with reactions and mute marks.
+
+    Each post gets ``.reaction_summary``, ``.is_muted`` and (staff only) ``.revision_list``.
+    """
+    qs = (
+        Post.objects.filter(thread=thread)
+        .filter(permissions.post_visible_condition(actor))
+        .select_related("author", "state_changed_by")
+    )
+    page = keyset_page(qs, field_name="created_at", descending=False, cursor=cursor, size=size)
+    post_ids = [post.pk for post in page.items]
+    summaries = reactions_for_posts(post_ids=post_ids, user=actor)
+    muted = member_controls(user=actor)[MemberControlKind.MUTE]
+    revisions: dict[int, list[PostRevision]] = defaultdict(list)
+    if permissions.is_forum_staff(actor) and post_ids:
+        for revision in (
+            PostRevision.objects.filter(post_id__in=post_ids)
+            .select_related("editor")
+            .order_by("created_at", "id")
+        ):
+            revisions[revision.post_id].append(revision)
+    for post in page.items:
+        post.reaction_summary = summaries[post.pk]
+        post.is_muted = post.author_id in muted and post.author_id != actor.pk
+        post.revision_list = revisions.get(post.pk, [])
+    return page
+
+
+def is_following(*, user, thread: Thread) -> bool:
+    return Subscription.objects.filter(user=user, thread=thread).exists()
+
+
+def unanswered_threads_page(*, actor, cursor: str | None = None, size: int | None = None) -> Page:
+    """Visible threads with a published opening post and no reply from anyone else for 12h+.
+
+    Oldest first: whoever has waited longest comes first. Uses the partial index
+    ``thread_unanswered`` (first_response_at IS NULL) on (created_at, id).
+    """
+    cutoff = timezone.now() - unanswered_after()
+    qs = (
+        permissions.threads_visible_to(actor)
+        .filter(
+            first_response_at__isnull=True,
+            created_at__lte=cutoff,
+            opening_post__state=PostState.PUBLISHED,
+        )
+        .select_related("author", "space", "opening_post")
+    )
+    return keyset_page(qs, field_name="created_at", descending=False, cursor=cursor, size=size)
+
+
+# A member's own posts.
+
+
+def my_threads_page(*, user, cursor: str | None = None, size: int | None = None) -> Page:
+    qs = Thread.objects.filter(author=user).select_related("space", "opening_post")
+    return keyset_page(qs, field_name="created_at", descending=True, cursor=cursor, size=size)
+
+
+def my_posts_page(*, user, cursor: str | None = None, size: int | None = None) -> Page:
+    qs = Post.objects.filter(author=user).select_related("thread", "thread__space")
+    return keyset_page(qs, field_name="created_at", descending=True, cursor=cursor, size=size)
+
+
+def post_revisions(*, actor, post: Post) -> list[PostRevision]:
+    permissions.check_view_revisions(actor, post)
+    return list(post.revisions.select_related("editor").order_by("created_at", "id"))
+
+
+# Notifications.
+
+
+def _notification_visible_q() -> Q:
+    """A notification shows only content its recipient may see now (held/hidden never leak)."""
+    staff = Q(recipient__role__in=STAFF_ROLES)
+    post_ok = Q(post__state=PostState.PUBLISHED) | Q(post__author_id=F("recipient_id"))
+    thread_ok = Q(thread__opening_post__state=PostState.PUBLISHED) | Q(thread__author_id=F("recipient_id"))
+    space_ok = Q(thread__space__organisation__isnull=True) | Q(
+        thread__space__organisation_id=F("recipient__organisation_id")
+    )
+    blocked = Exists(
+        MemberControl.objects.filter(
+            owner_id=OuterRef("recipient_id"), target_id=OuterRef("actor_id"), kind=MemberControlKind.BLOCK
+        )
+    )
+    return (staff | (post_ok & thread_ok & space_ok)) & ~blocked
+
+
+def notifications_for(user) -> QuerySet[Notification]:
+    if not permissions._can_use_forums(user):
+        return Notification.objects.none()
+    return Notification.objects.filter(recipient=user).filter(_notification_visible_q())
+
+
+def notifications_page(*, user, cursor: str | None = None, size: int | None = None) -> Page:
+    qs = notifications_for(user).select_related("actor", "thread", "post")
+    return keyset_page(qs, field_name="created_at", descending=True, cursor=cursor, size=size)
+
+
+def notifications_unread_count(*, user) -> int:
+    return notifications_for(user).filter(read_at__isnull=True).count()
+
+
+def notifications_unread_counts(*, user_ids: list[int]) -> dict[int, int]:
+    """Unread counts for several recipients in one query (for live events)."""
+    rows = (
+        Notification.objects.filter(recipient_id__in=user_ids, read_at__isnull=True)
+        .filter(_notification_visible_q())
+        .values("recipient_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return {row["recipient_id"]: row["n"] for row in rows}
+
+
+def preference_for(*, user) -> MemberPreference:
+    return MemberPreference.objects.filter(user=user).first() or MemberPreference(user=user)
