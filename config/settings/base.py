@@ -96,10 +96,18 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "landing"
+# Where /home/ sends each role. Later apps move a role's home by changing its URL name here.
+ROLE_HOME_URL_NAMES = {
+    "member": "member_home",
+    "guide": "guide_home",
+    "clinician": "clinician_home",
+    "commissioner": "commissioner_home",
+    "admin": "staff_home",
+}
 
 # django-allauth: pseudonym or email to log in; the email is private and only for recovery.
 ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
-ACCOUNT_FORMS = {"signup": "accounts.forms.SignupForm"}
+ACCOUNT_FORMS = {"signup": "accounts.forms.SignupForm", "login": "accounts.forms.LoginForm"}
 ACCOUNT_USER_MODEL_USERNAME_FIELD = "pseudonym"
 ACCOUNT_LOGIN_METHODS = {"username", "email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
