@@ -1,5 +1,7 @@
 """The "Need help now?" page."""
 
+import copy
+
 import pytest
 from django.urls import reverse
 
@@ -86,3 +88,40 @@ def test_help_is_not_cached_and_only_answers_get(client):
     response = client.get(HELP)
     assert "no-cache" in response["Cache-Control"] or "max-age=0" in response["Cache-Control"]
     assert client.post(HELP).status_code == 405
+
+
+CRISIS_PROCESSOR = "escalation.context_processors.crisis"
+
+
+def test_crisis_context_processor_is_enabled(settings):
+    # Without it the footer says "your local emergency number" instead of the number itself.
+    assert CRISIS_PROCESSOR in settings.TEMPLATES[0]["OPTIONS"]["context_processors"]
+
+
+@pytest.fixture
+def crisis_processor(settings):
+    templates = copy.deepcopy(settings.TEMPLATES)
+    processors = templates[0]["OPTIONS"]["context_processors"]
+    if CRISIS_PROCESSOR not in processors:
+        processors.append(CRISIS_PROCESSOR)
+    settings.TEMPLATES = templates
+
+
+def _footer(html):
+    return html.split('<footer class="site-footer">', 1)[1]
+
+
+@pytest.mark.usefixtures("crisis_processor")
+def test_every_page_footer_gives_the_members_emergency_number(client):
+    client.force_login(UserFactory(region="IE"))
+    footer = _footer(client.get("/").content.decode())
+    assert 'call <a href="tel:112">112</a> now' in footer
+
+
+@pytest.mark.usefixtures("crisis_processor")
+def test_footer_follows_an_anonymous_visitors_chosen_region(client):
+    assert 'href="tel:999"' in _footer(client.get("/").content.decode())
+    client.get(HELP, {"region": "NZ"})
+    assert 'call <a href="tel:111">111</a> now' in _footer(client.get("/").content.decode())
+    client.get(HELP, {"region": "nowhere"})  # an unknown choice does not overwrite a good one
+    assert 'href="tel:111"' in _footer(client.get("/").content.decode())
