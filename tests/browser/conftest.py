@@ -26,7 +26,8 @@ What this does instead
 Playwright
     ``page`` gives a fresh browser context per test in Debian's Chromium at /usr/bin/chromium
     (never a downloaded browser). Without that binary, or without the playwright package,
-    every test here is skipped with the reason. ``tests.browser.helpers.shot(page, name)``
+    every test here is skipped with the reason (CI sets ``KINDRED_REQUIRE_BROWSER=1`` to make
+    that an error instead). ``tests.browser.helpers.shot(page, name)``
     saves ``artifacts/screenshots/<test>-<name>.png``. The browser is package-scoped: it is
     closed when the run leaves tests/browser/, so its event loop never leaks into other tests.
 
@@ -70,6 +71,9 @@ def _skip_reason() -> str | None:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     reason = _skip_reason()
+    if reason and os.environ.get("KINDRED_REQUIRE_BROWSER") == "1":
+        # CI installs Chromium; there, a browser test that cannot run is a failure.
+        raise pytest.UsageError(f"KINDRED_REQUIRE_BROWSER=1 but {reason}")
     here = Path(__file__).parent
     for item in items:
         if here not in Path(str(item.fspath)).parents:
