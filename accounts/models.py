@@ -183,3 +183,26 @@ class ConsentRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} accepted {self.document} v{self.version}"
+
+
+class SafetyContact(models.Model):
+    """How a clinician could reach a member in an emergency, if the member chose to say.
+
+    Sealed: nothing in accounts renders it to anyone but the member. Escalation reveals it only
+    to a clinician working an open crisis case who states a reason, and audits every view.
+    """
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="safety_contact")
+    phone = models.CharField(max_length=32, blank=True)
+    email = models.EmailField(blank=True)
+    location = models.CharField(
+        max_length=300, blank=True, help_text="A town, address or other way to find you in an emergency."
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"Safety contact of user {self.user_id}"
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.phone or self.email or self.location)
