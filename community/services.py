@@ -165,6 +165,7 @@ def thread_create(*, author, space: Space, title: str, body: str) -> Thread:
 
 @transaction.atomic
 def post_create(*, author, thread: Thread, body: str) -> Post:
+    thread = Thread.objects.select_related("space", "opening_post").get(pk=thread.pk)
     permissions.check_reply_thread(author, thread)
     body = clean_body(body)
     _lock_user(author)
