@@ -1,0 +1,531 @@
+"""The triage engine: reads a post and proposes a risk level, with reasons.
+
+Follows the decision rules of shared/docs/RISK-LEVELS.md:
+
+1. idioms are found as their own rules and silence the death word they contain;
+2. negation lowers only the signal it stands in front of, never an act or a preparation;
+3. each signal is placed in time (now, days, weeks, history with a recovery frame);
+4. each signal has a subject (the author, someone else, "you"), and reports about someone
+   else are levelled by the urgency owed to that person;
+5. spelling is undone by the normaliser before matching;
+6. emoji and means words count only beside other risk, a time or "thinking about it";
+7. every word is read, and the post takes its most severe signal;
+8. combinations step up (a method, a plan, means at hand, a farewell or a time beside intent).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from escalation.triage.normalise import Lexicon, Normaliser, Words, collapse
+from escalation.triage.rules import LEVEL_RANK, LEVELS, Rule, RuleSet
+
+ENGINE_CODE_VERSION = "1.0.0"
+_LEVEL_SCORE = {"none": 0.0, "low": 0.2, "moderate": 0.45, "high": 0.7, "imminent": 0.9}
+_GAP = 3  # words a '*' in a pattern may stand for
+_SUBJECT_WINDOW = 12
+_NEGATION_WINDOW = 4
+# Categories that a time ("tonight") turns from high into imminent when they are the author's own.
+_TIMELINE_ESCALATES = frozenset(
+    {"timeline_intent", "plan", "method_means", "preparation_farewell", "harm_to_others"}
+)
+_IDEATION = frozenset({"passive_ideation", "active_ideation", "timeline_intent", "plan", "method_means"})
+
+
+@dataclass(frozen=True)
+class MatchedRule:
+    rule_id: str
+    category: str
+    level: str
+    effect: str  # counted | negated | idiom | addressed | topic | hyperbole | harmless | inactive
+    spans: tuple[tuple[int, int], ...]
+
+
+@dataclass(frozen=True)
+class Assessment:
+    level: str
+    score: float
+    categories: tuple[str, ...]
+    rules: tuple[MatchedRule, ...]
+    engine_version: str
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["categories"] = list(self.categories)
+        data["rules"] = [
+            {**asdict(rule), "spans": [list(span) for span in rule.spans]} for rule in self.rules
+        ]
+        return data
+
+
+@dataclass(slots=True)
+class _Hit:
+    rule: Rule
+    first: int
+    last: int
+    spans: list[tuple[int, int]]
+    level: str = "none"
+    effect: str = "counted"
+    subject: str = "self"
+    time: str = ""
+
+
+class Engine:
+    """A compiled rule set. Build once, call :meth:`assess` many times (thread-safe)."""
+
+    def __init__(
+        self,
+        rules: RuleSet | Mapping[str, Any] | None = None,
+        *,
+        extra: Iterable[RuleSet | Mapping[str, Any]] = (),
+        disabled: Iterable[str] = (),
+    ):
+        base = (
+            rules if isinstance(rules, RuleSet) else RuleSet.from_data(rules) if rules else RuleSet.default()
+        )
+        extras = [e if isinstance(e, RuleSet) else RuleSet.from_data(e, name="extra") for e in extra]
+        disabled = frozenset(disabled)
+        self.version = self._version(base, extras, disabled)
+
+        expansions_raw = dict(base.expansions)
+        context: dict[str, list[str]] = {k: list(v) for k, v in base.context.items()}
+        fillers = set(base.fillers)
+        fuzzy = list(base.fuzzy_words)
+        all_rules: dict[str, Rule] = {rule.id: rule for rule in base.rules}
+        for ruleset in extras:
+            expansions_raw.update(ruleset.expansions)
+            fillers.update(ruleset.fillers)
+            fuzzy.extend(ruleset.fuzzy_words)
+            for key, words in ruleset.context.items():
+                context.setdefault(key, []).extend(words)
+            for rule in ruleset.rules:
+                all_rules[rule.id] = rule  # a later set may replace a rule by id
+        self.rules = tuple(rule for rule_id, rule in all_rules.items() if rule_id not in disabled)
+
+        # Expansions are normalised once with a bare normaliser, then the real one is built.
+        bare = Normaliser(Lexicon({}, frozenset(), ()), frozenset())
+        expansions: dict[str, tuple[str, ...]] = {}
+        for key, value in expansions_raw.items():
+            words = tuple(w for raw in value.split() for w in bare.word(raw))
+            expansions[key.lower()] = words
+            expansions[collapse(key.lower())] = words
+        lexicon = Lexicon(expansions, frozenset(collapse(f) for f in fillers), tuple(fuzzy))
+        vocabulary: set[str] = set()
+        for rule in self.rules:
+            for pattern in rule.patterns:
+                vocabulary.update(w for raw in pattern.split() for w in bare.word(raw))
+        for words in context.values():
+            for phrase in words:
+                vocabulary.update(w for raw in phrase.split() for w in bare.word(raw))
+        for value in expansions.values():
+            vocabulary.update(value)
+        vocabulary.update(("i", "a", "to", "my", "me", "want", "so", "is", "on", "the", "and", "it"))
+        self.normaliser = Normaliser(lexicon, frozenset(vocabulary))
+
+        # Phrase index: first word -> {phrase length}; phrase tuple -> [(kind, payload)].
+        self._index: dict[tuple[str, ...], list[tuple[str, Any]]] = {}
+        self._first: dict[str, set[int]] = {}
+        self._wild: list[tuple[Rule, list[tuple[str, ...]]]] = []
+        for rule in self.rules:
+            for pattern in rule.patterns:
+                pieces = [self._phrase(p) for p in pattern.split("*")]
+                pieces = [p for p in pieces if p]
+                if len(pieces) > 1:
+                    self._wild.append((rule, pieces))
+                    for i, piece in enumerate(pieces):
+                        self._add(piece, ("piece", (len(self._wild) - 1, i)))
+                elif pieces:
+                    self._add(pieces[0], ("rule", rule))
+        for name, phrases in context.items():
+            for phrase in phrases:
+                words = self._phrase(phrase)
+                if words:
+                    self._add(words, ("ctx", name))
+
+    @staticmethod
+    def _version(base: RuleSet, extras: list[RuleSet], disabled: frozenset[str]) -> str:
+        version = f"{ENGINE_CODE_VERSION}+{base.name}.{base.version}"
+        for ruleset in extras:
+            version += f"+{ruleset.name}.{ruleset.version}"
+        if disabled:
+            digest = hashlib.sha256(",".join(sorted(disabled)).encode()).hexdigest()[:8]
+            version += f"+disabled.{digest}"
+        return version
+
+    def _phrase(self, phrase: str) -> tuple[str, ...]:
+        return tuple(self.normaliser.words(phrase.strip()).words)
+
+    def _add(self, words: tuple[str, ...], value: tuple[str, Any]) -> None:
+        self._index.setdefault(words, []).append(value)
+        self._first.setdefault(words[0], set()).add(len(words))
+
+    # ------------------------------------------------------------------ matching
+
+    def _scan(self, w: Words) -> tuple[list[_Hit], dict[str, list[tuple[int, int]]]]:
+        words = w.words
+        n = len(words)
+        index, first = self._index, self._first
+        hits: list[_Hit] = []
+        ctx: dict[str, list[tuple[int, int]]] = {}
+        pieces: dict[int, list[tuple[int, int, int]]] = {}
+        for i in range(n):
+            lengths = first.get(words[i])
+            if not lengths:
+                continue
+            for length in lengths:
+                if i + length > n:
+                    continue
+                values = index.get(tuple(words[i : i + length]))
+                if not values:
+                    continue
+                last = i + length - 1
+                if w.sentence[i] != w.sentence[last]:
+                    continue
+                for kind, payload in values:
+                    if kind == "rule":
+                        hits.append(_Hit(payload, i, last, [w.span(i, last)]))
+                    elif kind == "ctx":
+                        ctx.setdefault(payload, []).append((i, last))
+                    else:
+                        wild_id, piece_no = payload
+                        pieces.setdefault(wild_id, []).append((piece_no, i, last))
+        for wild_id, found in pieces.items():
+            rule, parts = self._wild[wild_id]
+            starts = [(i, last) for piece_no, i, last in found if piece_no == 0]
+            for i, last in starts:
+                chain = [(i, last)]
+                for piece_no in range(1, len(parts)):
+                    prev_last = chain[-1][1]
+                    nxt = [
+                        (a, b)
+                        for p, a, b in found
+                        if p == piece_no
+                        and prev_last < a <= prev_last + 1 + _GAP
+                        and w.sentence[a] == w.sentence[i]
+                    ]
+                    if not nxt:
+                        break
+                    chain.append(min(nxt))
+                if len(chain) == len(parts):
+                    hits.append(_Hit(rule, i, chain[-1][1], [w.span(a, b) for a, b in chain]))
+        return hits, ctx
+
+    # ------------------------------------------------------------------ assessment
+
+    def assess(self, text: str) -> Assessment:
+        if not isinstance(text, str):
+            raise TypeError("assess() needs a string")
+        w = self.normaliser.words(text)
+        hits, ctx = self._scan(w)
+        c = _Context(w, ctx)
+
+        idioms = [h for h in hits if h.rule.kind == "idiom"]
+        signals = [h for h in hits if h.rule.kind == "signal"]
+        # A longer signal inside the same words wins over a shorter one of the same category.
+        signals.sort(key=lambda h: (h.first, -(h.last - h.first)))
+        kept: list[_Hit] = []
+        for h in signals:
+            if any(k.first <= h.first and h.last <= k.last for k in kept):
+                continue  # inside a longer signal: "going to kill myself" reads as one thing
+            kept.append(h)
+        signals = kept
+
+        for h in idioms:
+            h.effect, h.level = "idiom", "none"
+        for h in signals:
+            if any(i.first <= h.last and h.first <= i.last for i in idioms):
+                h.effect, h.level = "idiom", "none"
+                continue
+            self._judge(h, c)
+
+        self._combine(signals, c)
+        counted = [h for h in signals if h.effect == "counted"]
+        level = max((h.level for h in counted), key=LEVEL_RANK.__getitem__, default="none")
+        categories = {h.rule.category for h in counted if LEVEL_RANK[h.level] >= LEVEL_RANK[level] - 1}
+        distress = [
+            (a, b)
+            for a, b in c.ctx.get("distress", ())
+            if not c.in_sentence("laughter", w.sentence[a]) and not c.in_sentence("media", w.sentence[a])
+        ]
+        if level == "none" and distress:
+            level = "low"
+            categories.add("distress")
+            signals.append(
+                _Hit(_DISTRESS, distress[0][0], distress[-1][1], [w.span(a, b) for a, b in distress], "low")
+            )
+        if level in ("none", "low") and any(h.effect == "negated" for h in signals):
+            level = "low"
+        if level == "low" and any(h.time == "historical" and h.effect == "counted" for h in signals):
+            categories.add("historical_recovery")
+        categories.discard("distress") if level != "low" else None
+        strength = sum(1 for h in counted if h.level == level)
+        score = (
+            0.0
+            if level == "none"
+            else min(_LEVEL_SCORE[level] + 0.03 * (strength - 1), _LEVEL_SCORE[level] + 0.09)
+        )
+        matched = tuple(
+            MatchedRule(h.rule.id, h.rule.category, h.level, h.effect, tuple(h.spans))
+            for h in sorted(idioms + signals, key=lambda h: h.spans[0])
+        )
+        return Assessment(level, round(score, 3), tuple(sorted(categories)), matched, self.version)
+
+    def _judge(self, h: _Hit, c: _Context) -> None:
+        """Level one signal on its own: subject, negation, time, topic and hyperbole."""
+        rule = h.rule
+        h.level = rule.level
+        h.subject = rule.person if rule.person != "any" else c.subject(h.first)
+        sentence = c.w.sentence[h.first]
+        if h.subject == "you":
+            h.effect, h.level = "addressed", "none"
+            return
+        explicit_self = rule.person == "self" or c.explicit_self(h.first)
+        if not explicit_self and (c.in_sentence("media", sentence) or c.in_sentence("info", sentence)):
+            h.effect, h.level = "topic", "none"
+            return
+        if h.subject == "other" and c.any("support") and not c.any("concrete_other"):
+            h.effect, h.level = "addressed", "none"
+            return
+        if c.negated(h.first) and not rule.act and rule.category != "attempt_in_progress":
+            h.effect, h.level = "negated", "low"
+            return
+        h.time = c.time(h.first, h.last)
+        if c.any("recovery") and rule.tense == "past" and not h.time:
+            h.time = "historical"
+        past_act = rule.category in ("self_harm", "attempt_in_progress") and rule.tense == "past"
+        if past_act and c.in_sentence("recovery", sentence):
+            h.time = "historical"  # "two years clean from cutting today": the act is history
+        if h.subject == "other":
+            h.level = self._other_level(h, c)
+            return
+        if c.any("support") and (rule.tense == "past" or h.time == "historical") and c.any("you_subject"):
+            h.effect, h.level = "addressed", "none"
+            return
+        h.level = self._self_level(h, c)
+        if rule.hyperbole_ok and not c.any("sincerity"):
+            clause = c.w.clause[h.first]
+            if c.in_sentence("laughter", sentence) or c.in_clause("trivial", clause):
+                h.effect = "hyperbole"
+
+    @staticmethod
+    def _self_level(h: _Hit, c: _Context) -> str:
+        rule, time = h.rule, h.time
+        category = rule.category
+        if time == "historical":
+            return "low" if c.any("recovery") else "moderate"
+        if category == "attempt_in_progress":
+            if rule.tense == "progress":
+                return "high" if time in ("recent_days", "recent_weeks") else "imminent"
+            return "high"
+        if category == "self_harm":
+            if rule.level == "moderate":
+                return "moderate"
+            return "moderate" if time == "recent_weeks" else "high"
+        if rule.tense == "past" and not time:
+            return "low" if c.any("recovery") else "moderate"
+        if category in ("passive_ideation", "active_ideation") and c.any("easing") and time != "now":
+            return "moderate"
+        return rule.level
+
+    @staticmethod
+    def _other_level(h: _Hit, c: _Context) -> str:
+        rule, time = h.rule, h.time
+        category = rule.category
+        if time == "historical":
+            return "low"
+        if rule.id == "AT-PAST" and c.w.words[h.last] == "suicide":
+            return "low"  # "died by suicide", "lost him to suicide": exposure and grief
+        danger = c.any("danger_now") or c.in_sentence("timeline", c.w.sentence[h.first])
+        if category == "attempt_in_progress":
+            if rule.tense == "progress":
+                return "imminent" if time not in ("recent_days", "recent_weeks") else "high"
+            return {"recent_days": "high"}.get(time, "moderate")
+        if danger and category in ("active_ideation", "timeline_intent", "preparation_farewell"):
+            return "imminent"
+        if category == "self_harm":
+            return "high" if time in ("recent_days", "now") and rule.tense == "past" else "moderate"
+        if category in ("method_means", "plan", "preparation_farewell"):
+            return "high"
+        return "moderate"
+
+    @staticmethod
+    def _combine(signals: list[_Hit], c: _Context) -> None:
+        """Post-level steps: weak signals, hyperbole, and combinations that raise the level."""
+        live = [h for h in signals if h.effect in ("counted", "hyperbole")]
+        strong_self = [
+            h
+            for h in live
+            if not h.rule.weak
+            and h.subject == "self"
+            and h.rule.category not in ("passive_ideation", "self_harm")
+            and LEVEL_RANK[h.level] >= LEVEL_RANK["moderate"]
+        ]
+        for h in live:
+            # A farewell or giving things away beside a move, a holiday or bedtime is harmless.
+            farewell = h.rule.category == "preparation_farewell" and h.subject == "self"
+            other_risk = any(k.rule.category != "preparation_farewell" for k in strong_self)
+            if farewell and c.any("harmless") and not other_risk:
+                h.effect, h.level = "harmless", "none"
+        for h in live:
+            if not h.rule.weak or h.subject == "you":
+                continue
+            sentence = c.w.sentence[h.first]
+            if c.in_sentence("harmless", sentence):
+                h.effect, h.level = "harmless", "none"
+                continue
+            others = {k.rule.id for k in live if k.rule.weak and k is not h and k.rule.id != h.rule.id}
+            context = (
+                strong_self
+                or others
+                or c.near("timeline", h.first, h.last)
+                or c.near("thinking", h.first, h.last)
+                or (h.subject == "other" and any(k.subject == "other" and not k.rule.weak for k in live))
+            )
+            self_harm_frame = any(k.rule.category == "self_harm" for k in live) and not strong_self
+            if not context or (self_harm_frame and h.rule.category == "method_means"):
+                h.effect, h.level = "inactive", "none"
+
+        live = [h for h in signals if h.effect in ("counted", "hyperbole")]
+        sincere = [h for h in live if h.effect == "counted" and LEVEL_RANK[h.level] >= LEVEL_RANK["moderate"]]
+        if any(h.effect == "hyperbole" for h in live):
+            if sincere or c.any("distress"):
+                for h in live:
+                    if h.effect == "hyperbole":
+                        h.effect = "counted"
+            else:
+                for h in live:
+                    if h.effect == "hyperbole":
+                        h.level = "none"
+                return
+
+        own = [h for h in live if h.effect == "counted" and h.subject == "self" and h.time != "historical"]
+        categories = {h.rule.category for h in own if LEVEL_RANK[h.level] >= LEVEL_RANK["moderate"]}
+        subcats = {h.rule.subcategory for h in own}
+        for h in own:
+            if h.rule.tense == "past" or h.time in ("recent_weeks", "historical"):
+                continue
+            cat = h.rule.category
+            raise_to = None
+            intends = cat in _TIMELINE_ESCALATES or (cat == "active_ideation" and c.intent_before(h.first))
+            imminent = (
+                (intends and c.near("timeline", h.first, h.last))
+                or (cat == "preparation_farewell" and categories & _IDEATION)
+                or (cat == "plan" and categories & {"active_ideation", "timeline_intent", "method_means"})
+                or ("means_at_hand" in subcats and cat in {"active_ideation", "timeline_intent", "plan"})
+            )
+            high = (
+                cat == "passive_ideation" and categories & {"method_means", "active_ideation", "plan"}
+            ) or (cat in ("passive_ideation", "active_ideation") and c.near("vague_future", h.first, h.last))
+            if imminent:
+                raise_to = "imminent"
+            elif high:
+                raise_to = "high"
+            if raise_to and LEVEL_RANK[raise_to] > LEVEL_RANK[h.level]:
+                h.level = raise_to
+
+
+_DISTRESS = Rule(id="DISTRESS", kind="signal", category="distress", level="low", patterns=("(context)",))
+
+
+class _Context:
+    """Where the context cues (negation, time, subject...) fall in one post."""
+
+    def __init__(self, w: Words, ctx: dict[str, list[tuple[int, int]]]):
+        self.w = w
+        self.ctx = ctx
+        self._sentences: dict[str, set[int]] = {}
+
+    def any(self, name: str) -> bool:
+        return name in self.ctx
+
+    def in_sentence(self, name: str, sentence: int) -> bool:
+        found = self._sentences.get(name)
+        if found is None:
+            found = {self.w.sentence[a] for a, _ in self.ctx.get(name, ())}
+            self._sentences[name] = found
+        return sentence in found
+
+    def in_clause(self, name: str, clause: int) -> bool:
+        return any(self.w.clause[a] == clause for a, _ in self.ctx.get(name, ()))
+
+    def near(self, name: str, first: int, last: int) -> bool:
+        """A cue in the same sentence, or the sentence just before or after."""
+        sentence = self.w.sentence[first]
+        return any(abs(self.w.sentence[a] - sentence) <= 1 for a, _ in self.ctx.get(name, ()))
+
+    def _before(self, name: str, first: int, window: int) -> list[tuple[int, int]]:
+        return [(a, b) for a, b in self.ctx.get(name, ()) if b < first and first - b <= window]
+
+    def subject(self, first: int) -> str:
+        best, best_end = "self", -1
+        sentence = self.w.sentence[first]
+        for name, who in (("self_subject", "self"), ("other_subject", "other"), ("you_subject", "you")):
+            for a, b in self._before(name, first, _SUBJECT_WINDOW):
+                same = self.w.sentence[a] == sentence
+                if b > best_end and (same or sentence - self.w.sentence[a] <= 1):
+                    # Prefer a subject in the signal's own sentence over one in the sentence before.
+                    if best_end >= 0 and not same and self.w.sentence[best_end] == sentence:
+                        continue
+                    best, best_end = who, b
+        return best
+
+    def intent_before(self, first: int) -> bool:
+        """ "going to", "will", "me voy a" right before the signal: intent, not only a thought."""
+        return bool(self._before("intent", first, 3))
+
+    def explicit_self(self, first: int) -> bool:
+        sentence = self.w.sentence[first]
+        return any(
+            self.w.sentence[a] == sentence for a, _ in self._before("self_subject", first, _SUBJECT_WINDOW)
+        )
+
+    def negated(self, first: int) -> bool:
+        clause = self.w.clause[first]
+        for a, b in self._before("negation", first, _NEGATION_WINDOW):
+            if self.w.clause[a] != clause:
+                continue
+            if any(b < x < first for x, _ in self.ctx.get("negation_blockers", ())):
+                continue
+            return True
+        return False
+
+    def time(self, first: int, last: int) -> str:
+        """The time cue nearest the signal in its sentence; a history frame carries from before."""
+        sentence = self.w.sentence[first]
+        best, distance = "", 10**9
+        for name in ("now", "recent_days", "recent_weeks", "historical"):
+            for a, b in self.ctx.get(name, ()):
+                if self.w.sentence[a] != sentence:
+                    continue
+                d = first - b if b < first else a - last
+                if d < distance:
+                    best, distance = name, d
+        if best:
+            return best
+        for a, _ in self.ctx.get("historical", ()):
+            if 0 < sentence - self.w.sentence[a] <= 2:
+                return "historical"
+        return ""
+
+
+def _levels_check() -> None:  # pragma: no cover - guards the table above against typos
+    assert set(_LEVEL_SCORE) == set(LEVELS)
+
+
+_default: Engine | None = None
+
+
+def default_engine() -> Engine:
+    """The engine built from the packaged rules (built on first use, then shared)."""
+    global _default
+    if _default is None:
+        _default = Engine()
+    return _default
+
+
+def assess(text: str) -> Assessment:
+    """Assess one post with the packaged rules."""
+    return default_engine().assess(text)
