@@ -137,12 +137,14 @@ def _lock_user(user) -> None:
 
 
 @transaction.atomic
-def thread_create(*, author, space: Space, title: str, body: str) -> Thread:
+def thread_create(*, author, space: Space, title: str, body: str, skip_rate_limits: bool = False) -> Thread:
+    """Start a thread. ``skip_rate_limits`` is for trusted imports (demo seeding) only."""
     permissions.check_create_thread(author, space)
     title = clean_title(title)
     body = clean_body(body)
     _lock_user(author)
-    _check_rate_limits(author=author, creating_thread=True)
+    if not skip_rate_limits:
+        _check_rate_limits(author=author, creating_thread=True)
     now = timezone.now()
     thread = Thread.objects.create(
         space=space, author=author, title=title, created_at=now, last_activity_at=now
@@ -164,12 +166,14 @@ def thread_create(*, author, space: Space, title: str, body: str) -> Thread:
 
 
 @transaction.atomic
-def post_create(*, author, thread: Thread, body: str) -> Post:
+def post_create(*, author, thread: Thread, body: str, skip_rate_limits: bool = False) -> Post:
+    """Reply in a thread. ``skip_rate_limits`` is for trusted imports (demo seeding) only."""
     thread = Thread.objects.select_related("space", "opening_post").get(pk=thread.pk)
     permissions.check_reply_thread(author, thread)
     body = clean_body(body)
     _lock_user(author)
-    _check_rate_limits(author=author, creating_thread=False)
+    if not skip_rate_limits:
+        _check_rate_limits(author=author, creating_thread=False)
     post = Post.objects.create(thread=thread, author=author, body=body, body_html=render_markdown(body))
     _submit(post=post, hook=hooks.post_submitted)
     return post
@@ -192,7 +196,7 @@ def _submit(*, post: Post, hook: hooks.Hook) -> None:
 def _announce_visible(*, post: Post, event: str) -> None:
     """A post just became visible to others: counters, notifications, live events."""
     thread = post.thread
-    _thread_refresh_counters(thread_id=thread.pk)
+    thread_refresh_counters(thread_id=thread.pk)
     if post.is_opening:
         return
     blocked_by = MemberControl.objects.filter(target_id=post.author_id, kind=MemberControlKind.BLOCK).values(
@@ -231,7 +235,8 @@ def _announce_unread_counts(*, user_ids: list[int]) -> None:
         send_event_on_commit("notifications.changed", {"unread_count": counts.get(uid, 0)}, [user_group(uid)])
 
 
-def _thread_refresh_counters(*, thread_id: int) -> None:
+@transaction.atomic
+def thread_refresh_counters(*, thread_id: int) -> None:
     """Recompute the denormalised counters from the posts (one locked row, one aggregate)."""
     thread = Thread.objects.select_for_update().get(pk=thread_id)
     published = Q(posts__state=PostState.PUBLISHED)
@@ -318,7 +323,7 @@ def post_hold(*, post: Post, actor=None, reason: str = "", author_notice: str = 
     if post.state != PostState.PUBLISHED:
         return False
     _set_state(post, state=PostState.HELD, actor=actor, hold_reason=reason[:200], author_notice=author_notice)
-    _thread_refresh_counters(thread_id=post.thread_id)
+    thread_refresh_counters(thread_id=post.thread_id)
     return True
 
 
@@ -347,7 +352,7 @@ def post_hide(*, post: Post, actor, reason: str) -> bool:
     was_published = post.state == PostState.PUBLISHED
     _set_state(post, state=PostState.HIDDEN, actor=actor, hidden_reason=reason[:500])
     if was_published:
-        _thread_refresh_counters(thread_id=post.thread_id)
+        thread_refresh_counters(thread_id=post.thread_id)
         send_event_on_commit(
             "post.withdrawn",
             {"thread_id": post.thread_id, "post_id": post.pk},
@@ -366,7 +371,7 @@ def post_remove(*, post: Post, actor) -> bool:
     was_published = post.state == PostState.PUBLISHED
     _set_state(post, state=PostState.REMOVED, actor=actor)
     if was_published:
-        _thread_refresh_counters(thread_id=post.thread_id)
+        thread_refresh_counters(thread_id=post.thread_id)
         send_event_on_commit(
             "post.withdrawn",
             {"thread_id": post.thread_id, "post_id": post.pk},
