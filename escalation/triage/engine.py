@@ -86,7 +86,9 @@ class Engine:
         base = (
             rules if isinstance(rules, RuleSet) else RuleSet.from_data(rules) if rules else RuleSet.default()
         )
-        extras = [e if isinstance(e, RuleSet) else RuleSet.from_data(e, name="extra") for e in extra]
+        extras = [
+            e if isinstance(e, RuleSet) else RuleSet.from_data(e, name=e.get("name", "extra")) for e in extra
+        ]
         disabled = frozenset(disabled)
         self.version = self._version(base, extras, disabled)
 
@@ -282,7 +284,7 @@ class Engine:
         if h.subject == "you":
             h.effect, h.level = "addressed", "none"
             return
-        explicit_self = rule.person == "self" or c.explicit_self(h.first)
+        explicit_self = rule.person == "self" or (h.subject == "self" and c.explicit_self(h.first))
         if not explicit_self and (c.in_sentence("media", sentence) or c.in_sentence("info", sentence)):
             h.effect, h.level = "topic", "none"
             return
@@ -307,7 +309,10 @@ class Engine:
         h.level = self._self_level(h, c)
         if rule.hyperbole_ok and not c.any("sincerity"):
             clause = c.w.clause[h.first]
-            if c.in_sentence("laughter", sentence) or c.in_clause("trivial", clause):
+            thought = {"thinking", "think", "thoughts", "keep"} & set(
+                c.w.words[max(0, h.first - 3) : h.first]
+            )
+            if not thought and (c.in_sentence("laughter", sentence) or c.in_clause("trivial", clause)):
                 h.effect = "hyperbole"
 
     @staticmethod
@@ -367,7 +372,7 @@ class Engine:
             # A farewell or giving things away beside a move, a holiday or bedtime is harmless.
             farewell = h.rule.category == "preparation_farewell" and h.subject == "self"
             other_risk = any(k.rule.category != "preparation_farewell" for k in strong_self)
-            if farewell and c.any("harmless") and not other_risk:
+            if farewell and c.near("harmless", h.first, h.last) and not other_risk:
                 h.effect, h.level = "harmless", "none"
         for h in live:
             if not h.rule.weak or h.subject == "you":
@@ -415,6 +420,7 @@ class Engine:
                 or (cat == "preparation_farewell" and categories & _IDEATION)
                 or (cat == "plan" and categories & {"active_ideation", "timeline_intent", "method_means"})
                 or ("means_at_hand" in subcats and cat in {"active_ideation", "timeline_intent", "plan"})
+                or (h.rule.subcategory == "means_at_hand" and h.time == "now")
             )
             high = (
                 cat == "passive_ideation" and categories & {"method_means", "active_ideation", "plan"}

@@ -22,13 +22,13 @@ from functools import lru_cache
 from anyascii import anyascii
 
 _TOKEN_RE = re.compile(
-    r"(?P<w>[\w@$](?:[\w@$]|['\u2019`!|*](?=[\w@$]))*)"  # a word, allowing k!ll, don't, su*cide
+    r"(?P<w>[\w@$\u00a5\u20ac\u00a3]+(?:['\u2019`!|*][\w@$\u00a5\u20ac\u00a3]+)*)"  # noqa: E501  # a word, allowing k!ll, don't, su*cide
     r"|(?P<b>[.!?;:\n]+)"  # sentence break
     r"|(?P<c>[,()\"\u201c\u201d]|\s[-\u2013\u2014]\s)"  # clause break
     r"|(?P<s>[^\s\w])"  # any other symbol: emoji are kept as words
 )
-_LEET = str.maketrans(dict(zip("013457 8@$!|*".replace(" ", ""), "oieastbasiii", strict=True)))
-_LEET_CHARS = frozenset("013457 8@$!|*".replace(" ", ""))
+_LEET = str.maketrans(dict(zip("0134578@$!|*\u00a5\u20ac\u00a3", "oieastbasiiiyel", strict=True)))
+_LEET_CHARS = frozenset("0134578@$!|*\u00a5\u20ac\u00a3")
 # Numbers with a unit are times, doses and counts, not digits standing in for letters.
 _MEASURE_RE = re.compile(r"\d+(?:am|pm|h|hr|hrs|min|mins|st|nd|rd|th|s|k|x|mg|ml|g|kg|yrs?|y|m|d|w)?")
 _REPEAT_RE = re.compile(r"(.)\1+")
@@ -109,8 +109,13 @@ class Normaliser:
 
     def _word(self, raw: str) -> tuple[str, ...]:
         """Normalise one raw token to zero or more words (an expansion can yield several)."""
-        s = raw if raw.isascii() else anyascii(raw)
-        s = s.lower().replace("'", "").replace("`", "")
+        if not raw.isascii():  # keep look-alike symbols for the digit/symbol-for-letter step
+            raw = (
+                "".join(ch if ch in _LEET_CHARS else anyascii(ch) for ch in raw)
+                if _LEET_CHARS & set(raw)
+                else anyascii(raw)
+            )
+        s = raw.lower().replace("'", "").replace("`", "")
         if not s:
             return ()
         expansions = self.lexicon.expansions
@@ -143,11 +148,14 @@ class Normaliser:
 
     def words(self, text: str) -> Words:
         out = Words(text)
+        words, starts, ends, sentences, clauses = out.words, out.starts, out.ends, out.sentence, out.clause
         fillers = self.lexicon.fillers
+        normalise = self.word
         sentence = clause = 0
         tokens = list(_TOKEN_RE.finditer(text))
         i = 0
-        while i < len(tokens):
+        count = len(tokens)
+        while i < count:
             tok = tokens[i]
             kind = tok.lastgroup
             if kind == "b":
@@ -160,20 +168,25 @@ class Normaliser:
                 i += 1
                 continue
             raw = tok.group()
-            if kind == "w" and len(raw) == 1:
+            if kind == "s" and (raw.isascii() or not anyascii(raw).startswith(":")):
+                i += 1  # punctuation and symbols other than emoji carry no words
+                continue
+            if len(raw) == 1 and kind == "w":
                 run_end = self._spaced_run(text, tokens, i)
                 if run_end - i >= 3 and self._emit_spaced(out, text, tokens[i:run_end], sentence, clause):
                     i = run_end
                     continue
-            if kind == "s" and not (raw.isascii() is False and anyascii(raw).startswith(":")):
-                i += 1  # punctuation and symbols other than emoji carry no words
-                continue
-            for word in self.word(raw):
+            start, end = tok.span()
+            for word in normalise(raw):
                 if word in fillers:
                     continue
                 if word in _CLAUSE_WORDS:
                     clause += 1
-                out.add(word, tok.start(), tok.end(), sentence, clause)
+                words.append(word)
+                starts.append(start)
+                ends.append(end)
+                sentences.append(sentence)
+                clauses.append(clause)
             i += 1
         return out
 

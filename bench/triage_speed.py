@@ -1,0 +1,77 @@
+"""Triage engine speed on one core: posts per second and p50/p99 per post.
+
+    .venv/bin/python bench/triage_speed.py [--posts 20000]
+
+Typical posts (80-150 words) are built from the development set's short posts plus neutral
+sentences, so the mix of risk and ordinary text is realistic. Measures and prints; never fails.
+"""
+
+import argparse
+import json
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from escalation.triage import Engine  # noqa: E402
+
+FILLER = (
+    "I went to the shop after work and the queue was long. My sister phoned about the weekend. "
+    "The bus was late again so I walked part of the way. I have been trying to cook more and sleep earlier. "
+    "Work has been busy and my manager keeps adding meetings. The weather turned cold this week. "
+)
+
+
+def typical_posts(count: int, seed: int = 7) -> list[str]:
+    rows = [
+        json.loads(line) for line in (ROOT / "escalation/triage/data/devset.jsonl").open(encoding="utf-8")
+    ]
+    short = [r["text"] for r in rows if len(r["text"].split()) < 80]
+    rng = random.Random(seed)
+    filler = FILLER.split(". ")
+    posts = []
+    for _ in range(count):
+        parts = [rng.choice(short)]
+        while len(" ".join(parts).split()) < rng.randint(80, 150):
+            parts.insert(rng.randrange(len(parts) + 1), rng.choice(filler) + ".")
+        posts.append(" ".join(parts))
+    return posts
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--posts", type=int, default=20_000)
+    args = parser.parse_args()
+    started = time.perf_counter()
+    engine = Engine()
+    build = time.perf_counter() - started
+    posts = typical_posts(args.posts)
+    for post in posts[:200]:  # warm the normaliser's word cache as a running server would
+        engine.assess(post)
+    timings = []
+    started = time.perf_counter()
+    for post in posts:
+        t0 = time.perf_counter()
+        engine.assess(post)
+        timings.append(time.perf_counter() - t0)
+    total = time.perf_counter() - started
+    timings.sort()
+    words = statistics.mean(len(p.split()) for p in posts)
+    print(f"engine {engine.version}; built in {build * 1000:.0f} ms")
+    print(f"{len(posts)} posts, mean {words:.0f} words")
+    print(f"throughput: {len(posts) / total:,.0f} posts/s on one core")
+    print(
+        f"p50: {timings[len(timings) // 2] * 1e6:.0f} us   p99: {timings[int(len(timings) * 0.99)] * 1e6:.0f} us"
+    )
+    long_post = " ".join([FILLER] * 170) + " I'm going to end it tonight."
+    t0 = time.perf_counter()
+    level = engine.assess(long_post).level
+    print(f"5,000-word post: {(time.perf_counter() - t0) * 1000:.1f} ms, level {level}")
+
+
+if __name__ == "__main__":
+    main()
