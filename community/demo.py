@@ -253,7 +253,9 @@ def seed_community(*, members: list, organisation) -> dict[str, int]:
         eligible = [m for m in cast if space.organisation_id in (None, m.organisation_id)]
         return eligible[index % len(eligible)]
 
-    now = timezone.now()
+    # Create everything first and backdate afterwards: a post that looks old and unscreened
+    # would make risk triage report itself degraded and hold the rest of the seed.
+    backdates: list[tuple[Thread, timedelta, list[Post]]] = []
     for spec in THREADS:
         space = spaces[spec.space]
         if Thread.objects.filter(space=space, title=spec.title).exists():
@@ -265,16 +267,20 @@ def seed_community(*, members: list, organisation) -> dict[str, int]:
             body=spec.body,
             skip_rate_limits=True,
         )
-        started = now - timedelta(hours=spec.hours_ago)
+        replies = [
+            services.post_create(author=pick(who, space), thread=thread, body=body, skip_rate_limits=True)
+            for who, body in spec.replies
+        ]
+        backdates.append((thread, timedelta(hours=spec.hours_ago), replies))
+        created["threads"] += 1
+        created["posts"] += 1 + len(replies)
+
+    now = timezone.now()
+    for thread, age, replies in backdates:
+        started = now - age
         Thread.objects.filter(pk=thread.pk).update(created_at=started)
         Post.objects.filter(pk=thread.opening_post_id).update(created_at=started)
-        created["threads"] += 1
-        created["posts"] += 1
-        for offset, (who, body) in enumerate(spec.replies, start=1):
-            post = services.post_create(
-                author=pick(who, space), thread=thread, body=body, skip_rate_limits=True
-            )
+        for offset, post in enumerate(replies, start=1):
             Post.objects.filter(pk=post.pk).update(created_at=started + timedelta(minutes=25 * offset))
-            created["posts"] += 1
         services.thread_refresh_counters(thread_id=thread.pk)
     return created

@@ -9,7 +9,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from accounts.models import Role
-from community import events, services
+from community import events, hooks, services
 from community.models import Post, PostState, Space, Thread
 from tests.factories import OrganisationFactory, UserFactory
 
@@ -21,6 +21,16 @@ def _community_urls(settings):
         reverse("community:space-list")
     except NoReverseMatch:
         settings.ROOT_URLCONF = "tests.community.urls"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_hooks(monkeypatch):
+    """Community tests run without higher apps' receivers (escalation tests its own).
+
+    Tests of the hooks connect their own receivers; everything is restored afterwards.
+    """
+    for hook in (hooks.post_submitted, hooks.post_edited):
+        monkeypatch.setattr(hook, "_receivers", {})
 
 
 @pytest.fixture(autouse=True)
