@@ -1,0 +1,53 @@
+"""Celery tasks: thin wrappers over services. Ids only, idempotent, acknowledged late.
+
+Beat runs the two sweepers every 10 s (see CELERY_BEAT_SCHEDULE in the settings):
+``escalation.sweep_unscreened`` and ``escalation.run_escalations``.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+
+from escalation import alerts, health, services
+from escalation.models import DeliveryStatus
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(name="escalation.assess_post", bind=True, acks_late=True, max_retries=5, ignore_result=True)
+def assess_post(self, post_id: int) -> str | None:
+    try:
+        assessment = services.post_assess(post_id=post_id)
+    except Exception as exc:
+        health.record_failure(error=f"{type(exc).__name__}: {exc}")
+        logger.exception("Risk assessment of post %s failed", post_id)
+        if self.request.is_eager:
+            return None  # in-process mode: the sweeper re-drives it
+        # The sweeper also re-drives it; a bounded retry here just recovers faster.
+        raise self.retry(exc=exc, countdown=min(2**self.request.retries, 30)) from exc
+    return assessment.level if assessment else None
+
+
+@shared_task(name="escalation.deliver_alert", bind=True, acks_late=True, max_retries=10, ignore_result=True)
+def deliver_alert(self, delivery_id: int) -> str | None:
+    delivery = alerts.delivery_send(delivery_id=delivery_id)
+    if delivery is None:
+        return None
+    if delivery.status == DeliveryStatus.RETRYING and not self.request.is_eager:
+        countdown = alerts.backoff(delivery.attempts).total_seconds()
+        raise self.retry(countdown=countdown)
+    return delivery.status
+
+
+@shared_task(name="escalation.sweep_unscreened", acks_late=True, ignore_result=True)
+def sweep_unscreened() -> int:
+    return services.posts_sweep_unscreened()
+
+
+@shared_task(name="escalation.run_escalations", acks_late=True, ignore_result=True)
+def run_escalations() -> int:
+    due = services.cases_run_due()
+    alerts.deliveries_redrive()
+    return due

@@ -1,0 +1,84 @@
+"""Fixtures for the safety path: a space, the rota, settings that make alert channels testable."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from community import services as community_services
+from community.models import Space
+from escalation import sms
+from escalation.models import Shift
+from tests.factories import UserFactory
+
+IMMINENT_TEXT = "I have the pills in front of me and I am taking them all tonight. Goodbye everyone."
+HIGH_TEXT = "I keep thinking about killing myself lately."
+SAFE_TEXT = "Made banana bread for the first time and it came out okay. Small wins!"
+
+
+@pytest.fixture(autouse=True)
+def _escalation_urls(settings):
+    """Use the project URLconf if it already includes everything, else add the new modules."""
+    try:
+        reverse("escalation:dashboard")
+        reverse("community:space-list")
+        reverse("safety_contact")
+    except NoReverseMatch:
+        settings.ROOT_URLCONF = "tests.escalation.urls"
+
+
+@pytest.fixture(autouse=True)
+def _alert_settings(settings):
+    settings.ESCALATION_ALERT_CHANNELS = ["inapp", "email"]
+    settings.ESCALATION_SMS_BACKEND = "escalation.sms.LocmemBackend"
+    settings.KINDRED_SITE_URL = "http://testserver"
+    sms.outbox.clear()
+    yield
+    sms.outbox.clear()
+
+
+@pytest.fixture
+def space(db):
+    return Space.objects.create(slug="general", name="General", description="Anything on your mind.")
+
+
+@pytest.fixture
+def thread(member, space):
+    return community_services.thread_create(
+        author=member, space=space, title="A place to talk", body=SAFE_TEXT
+    )
+
+
+@pytest.fixture
+def primary(db):
+    return UserFactory(pseudonym="DrPrimary", role="clinician")
+
+
+@pytest.fixture
+def backup(db):
+    return UserFactory(pseudonym="DrBackup", role="clinician")
+
+
+@pytest.fixture
+def lead(db):
+    user = UserFactory(pseudonym="DrLead", role="clinician")
+    user.user_permissions.add(
+        Permission.objects.get(codename="duty_lead", content_type__app_label="escalation")
+    )
+    return user
+
+
+def make_shift(clinician, tier="primary", *, start=None, hours=8):
+    start = start or timezone.now() - timedelta(hours=1)
+    return Shift.objects.create(
+        clinician=clinician, tier=tier, start=start, end=start + timedelta(hours=hours)
+    )
+
+
+@pytest.fixture
+def rota(primary, backup, lead):
+    return [make_shift(primary, "primary"), make_shift(backup, "backup"), make_shift(lead, "duty_lead")]
