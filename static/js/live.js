@@ -16,6 +16,8 @@
  *     <article id="post-34" data-author="GentleOtter">...</article> ...
  *   </div>
  *   <span id="notif-count" hidden>0</span>
+ *
+ * It sets <body data-live-state="connecting|open|watching|closed"> (for styling and tests).
  */
 (function () {
   "use strict";
@@ -59,6 +61,10 @@
     window.setTimeout(function () {
       announcer.textContent = text;
     }, 50);
+  }
+
+  function setState(state) {
+    body.setAttribute("data-live-state", state);
   }
 
   function enqueue(task) {
@@ -228,7 +234,9 @@
     switch (message.event) {
       case "live.watching":
         // Watching from now on; fetch whatever happened before we joined.
-        enqueue(catchUp);
+        enqueue(catchUp).then(function () {
+          setState("watching");
+        });
         break;
       case "post.created":
         if (payload.thread_id === threadId) {
@@ -274,9 +282,11 @@
       return;
     }
     var scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
+    setState("connecting");
     socket = new WebSocket(scheme + "//" + window.location.host + wsPath);
     socket.addEventListener("open", function () {
       attempt = 0;
+      setState("open");
       if (threadId) {
         socket.send(JSON.stringify({ action: "watch_thread", thread_id: threadId }));
       }
@@ -291,6 +301,7 @@
     });
     socket.addEventListener("close", function (event) {
       socket = null;
+      setState("closed");
       if (event.code === CLOSE_NOT_AUTHENTICATED) {
         stopped = true; // signed out: reconnecting cannot help
         return;
