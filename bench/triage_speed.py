@@ -52,21 +52,24 @@ def main() -> None:
     posts = typical_posts(args.posts)
     for post in posts[:200]:  # warm the normaliser's word cache as a running server would
         engine.assess(post)
+    # CPU time of this process: what one core delivers, even when other work shares the machine.
     timings = []
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     for post in posts:
-        t0 = time.perf_counter()
+        t0 = time.thread_time()
         engine.assess(post)
-        timings.append(time.perf_counter() - t0)
+        timings.append(time.thread_time() - t0)
     total = time.perf_counter() - started
+    cpu = time.process_time() - cpu_started
     timings.sort()
     words = statistics.mean(len(p.split()) for p in posts)
     print(f"engine {engine.version}; built in {build * 1000:.0f} ms")
     print(f"{len(posts)} posts, mean {words:.0f} words")
-    print(f"throughput: {len(posts) / total:,.0f} posts/s on one core")
     print(
-        f"p50: {timings[len(timings) // 2] * 1e6:.0f} us   p99: {timings[int(len(timings) * 0.99)] * 1e6:.0f} us"
+        f"throughput: {len(posts) / cpu:,.0f} posts/s per CPU-second ({len(posts) / total:,.0f}/s wall clock)"
     )
+    p50, p99 = timings[len(timings) // 2], timings[int(len(timings) * 0.99)]
+    print(f"per post (CPU): p50 {p50 * 1e6:.0f} us, p99 {p99 * 1e6:.0f} us")
     long_post = " ".join([FILLER] * 170) + " I'm going to end it tonight."
     t0 = time.perf_counter()
     level = engine.assess(long_post).level

@@ -22,7 +22,7 @@ from functools import lru_cache
 from anyascii import anyascii
 
 _TOKEN_RE = re.compile(
-    r"(?P<w>[\w@$\u00a5\u20ac\u00a3]+(?:['\u2019`!|*][\w@$\u00a5\u20ac\u00a3]+)*)"  # noqa: E501  # a word, allowing k!ll, don't, su*cide
+    r"(?P<w>[\w@$\u00a5\u20ac\u00a3]+(?:['\u2019`!|*][\w@$\u00a5\u20ac\u00a3]+)*)"  # a word, allowing k!ll, don't, su*cide
     r"|(?P<b>[.!?;:\n]+)"  # sentence break
     r"|(?P<c>[,()\"\u201c\u201d]|\s[-\u2013\u2014]\s)"  # clause break
     r"|(?P<s>[^\s\w])"  # any other symbol: emoji are kept as words
@@ -31,6 +31,49 @@ _LEET = str.maketrans(dict(zip("0134578@$!|*\u00a5\u20ac\u00a3", "oieastbasiiiye
 _LEET_CHARS = frozenset("0134578@$!|*\u00a5\u20ac\u00a3")
 # Numbers with a unit are times, doses and counts, not digits standing in for letters.
 _MEASURE_RE = re.compile(r"\d+(?:am|pm|h|hr|hrs|min|mins|st|nd|rd|th|s|k|x|mg|ml|g|kg|yrs?|y|m|d|w)?")
+_CHUNK_RE = re.compile(r"\S+")
+
+
+class _Plain:
+    """A whitespace-separated chunk that is a plain word: skips the full tokeniser (most words)."""
+
+    __slots__ = ("_end", "_start", "_text", "lastgroup")
+
+    def __init__(self, text: str, start: int, end: int, kind: str = "w"):
+        self._text, self._start, self._end, self.lastgroup = text, start, end, kind
+
+    def group(self) -> str:
+        return self._text
+
+    def span(self) -> tuple[int, int]:
+        return self._start, self._end
+
+    def start(self) -> int:
+        return self._start
+
+    def end(self) -> int:
+        return self._end
+
+
+def _tokens(text: str) -> list:
+    tokens: list = []
+    previous_end = 0
+    for chunk in _CHUNK_RE.finditer(text):
+        word = chunk.group()
+        if "\n" in text[previous_end : chunk.start()]:  # a line break ends a sentence
+            tokens.append(_Plain("\n", previous_end, chunk.start(), "b"))
+        previous_end = chunk.end()
+        if word in ("-", "\u2013", "\u2014"):  # a spaced dash separates clauses
+            tokens.append(_Plain(word, chunk.start(), chunk.end(), "c"))
+        elif word.isalpha() and word.isascii():
+            tokens.append(_Plain(word, chunk.start(), chunk.end()))
+        elif not word.isascii() or not word.isalnum():
+            tokens.extend(_TOKEN_RE.finditer(text, chunk.start(), chunk.end()))
+        else:
+            tokens.append(_Plain(word, chunk.start(), chunk.end()))
+    return tokens
+
+
 _REPEAT_RE = re.compile(r"(.)\1+")
 _CLAUSE_WORDS = frozenset(
     {"but", "though", "although", "however", "except", "pero", "mais", "aber", "mas", "ale"}
@@ -152,7 +195,7 @@ class Normaliser:
         fillers = self.lexicon.fillers
         normalise = self.word
         sentence = clause = 0
-        tokens = list(_TOKEN_RE.finditer(text))
+        tokens = _tokens(text)
         i = 0
         count = len(tokens)
         while i < count:
