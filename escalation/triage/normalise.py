@@ -22,7 +22,8 @@ from functools import lru_cache
 from anyascii import anyascii
 
 _TOKEN_RE = re.compile(
-    r"(?P<w>[\w@$\u00a5\u20ac\u00a3]+(?:['\u2019`!|*][\w@$\u00a5\u20ac\u00a3]+)*)"  # a word, allowing k!ll, don't, su*cide
+    r"(?P<w>[\w@$\u00a5\u20ac\u00a3]+"  # a word, allowing k!ll, don't, su*cide, m\u00a5self
+    r"(?:['\u2019`!|*][\w@$\u00a5\u20ac\u00a3]+)*)"
     r"|(?P<b>[.!?;:\n]+)"  # sentence break
     r"|(?P<c>[,()\"\u201c\u201d]|\s[-\u2013\u2014]\s)"  # clause break
     r"|(?P<s>[^\s\w])"  # any other symbol: emoji are kept as words
