@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from accounts.models import Role, SafetyContact
@@ -247,8 +247,12 @@ def _recipients(case: CrisisCase, target: str, now: datetime, config: PolicyConf
     if target == FALLBACK_LEADS:
         return list(permissions.duty_leads().order_by("pk"))
     if target == FALLBACK_ALL:
-        admins = User.objects.filter(role=Role.ADMIN, is_active=True)
-        return list((permissions.duty_leads() | admins).distinct().order_by("pk"))
+        lead_ids = permissions.duty_leads().values("pk")
+        return list(
+            User.objects.filter(is_active=True)
+            .filter(models.Q(pk__in=lead_ids) | models.Q(role=Role.ADMIN))
+            .order_by("pk")
+        )
     return selectors.on_duty(now).get(target, [])
 
 
@@ -389,7 +393,7 @@ def alert_acknowledge(*, alert: Alert, actor, via: str = "dashboard", now: datet
 @transaction.atomic
 def case_acknowledge(*, case: CrisisCase, actor, via: str = "dashboard", now: datetime | None = None) -> bool:
     permissions.check_work_case(actor, case)
-    return _acknowledge(_lock_case(case), actor=actor, via=via, now=now)
+    return _acknowledge(_lock_case(case), actor=actor, via=via, now=now or timezone.now())
 
 
 @transaction.atomic
