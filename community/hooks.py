@@ -18,6 +18,9 @@ Available hooks::
     post_submitted  -- a new post (opening post or reply) was written
     post_edited     -- a post's text was changed
 
+For an opening post (``post.is_opening``) the thread title is new text too: screen
+``post.thread.title`` with the body. ``post_edited`` fires for title-only edits as well.
+
 Receiver signature (keyword-only)::
 
     def on_post_submitted(*, post: Post, decision: PostDecision) -> None:
