@@ -1,3 +1,5 @@
 """WebSocket routes of every app, gathered in one place."""
 
-websocket_urlpatterns: list = []
+from community.routing import websocket_urlpatterns as community_ws
+
+websocket_urlpatterns: list = [*community_ws]

@@ -5,6 +5,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("escalation.urls")),
+    path("", include("community.urls")),
+    path("live/", include("community.live_urls")),
     path("accounts/", include("allauth.urls")),
     path("django-admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
