@@ -30,7 +30,8 @@ from typing import Any
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVector
 from django.db import connection
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, FloatField, Q, QuerySet
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.html import escape
 
@@ -124,11 +125,7 @@ def _decode_cursor(cursor: str | None) -> dict[str, Any] | None:
 
 def _search_postgres(candidates: QuerySet[Post], *, text: str, cursor: str | None, size: int) -> Page:
     query = SearchQuery(text, search_type="websearch", config=SEARCH_CONFIG)
-    qs = (
-        candidates.annotate(search_document=POST_SEARCH_VECTOR)
-        .filter(search_document=query)
-        .annotate(rank=SearchRank(POST_SEARCH_VECTOR, query))
-    )
+    qs = full_text_matches(candidates, query=query)
     position = _decode_cursor(cursor)
     if position is not None:
         try:
@@ -145,6 +142,19 @@ def _search_postgres(candidates: QuerySet[Post], *, text: str, cursor: str | Non
     snippets = _postgres_snippets([post.pk for post in posts], query=query)
     hits = [SearchHit(post=post, snippet_html=snippets.get(post.pk, ""), rank=post.rank) for post in posts]
     return Page(items=hits, next_cursor=next_cursor)
+
+
+def full_text_matches(candidates: QuerySet[Post], *, query: SearchQuery) -> QuerySet[Post]:
+    """Posts matching ``query`` (answered from the GIN index), with ``rank``.
+
+    The rank is cast to double precision so the value a cursor carries round-trips exactly
+    (``ts_rank`` returns ``real``, which would not compare equal after a trip through Python).
+    """
+    return (
+        candidates.annotate(search_document=POST_SEARCH_VECTOR)
+        .filter(search_document=query)
+        .annotate(rank=Cast(SearchRank(POST_SEARCH_VECTOR, query), output_field=FloatField()))
+    )
 
 
 def _postgres_snippets(post_ids: list[int], *, query: SearchQuery) -> dict[int, str]:
@@ -166,8 +176,6 @@ def _postgres_snippets(post_ids: list[int], *, query: SearchQuery) -> dict[int, 
             stop_sel=stop,
             max_words=SNIPPET_WORDS,
             min_words=12,
-            max_fragments=2,
-            fragment_delimiter=" … ",
         )
     )
     return {

@@ -123,12 +123,15 @@ def test_snippets_are_escaped_everywhere(space, member, other_member):
         author=other_member,
         space=space,
         title="Tricky text",
-        body="<script>alert(1)</script> <img src=x onerror=alert(1)> lighthouse <mark>fake</mark>",
+        body=("<script>alert(1)</script> <img src=x onerror=alert(1)> lighthouse <mark>fake</mark> I <3 you"),
     )
     [hit] = list(run(member, "lighthouse"))
+    # PostgreSQL's headline drops tag-like tokens, the simple path escapes them: either way no markup.
     assert "<script" not in hit.snippet_html
     assert "<img" not in hit.snippet_html
-    assert "&lt;mark&gt;fake&lt;/mark&gt;" in hit.snippet_html
+    assert "<mark>fake" not in hit.snippet_html
+    assert "onerror=alert(1)&gt;" in hit.snippet_html
+    assert "I &lt;3 you" in hit.snippet_html
     assert hit.snippet_html.count("<mark>") == 1
     assert "<mark>lighthouse</mark>" in hit.snippet_html
 
@@ -171,14 +174,14 @@ def test_search_page_renders_results_escaped(client, space, member, other_member
         author=other_member,
         space=space,
         title="Night <b>thoughts</b>",
-        body="<script>x</script> lighthouse calm",
+        body="<script>x</script> lighthouse <3 calm",
     )
     client.force_login(member)
     response = client.get("/search/", {"q": "lighthouse"})
     assert response.status_code == 200
     html = response.content.decode()
     assert "<mark>lighthouse</mark>" in html
-    assert "&lt;script&gt;x&lt;/script&gt;" in html
+    assert "lighthouse</mark> &lt;3 calm" in html
     assert "<script>x</script>" not in html
     assert "Night &lt;b&gt;thoughts&lt;/b&gt;" in html
     assert other_member.email not in html
