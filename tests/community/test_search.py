@@ -226,3 +226,24 @@ def test_search_page_is_for_forum_participants(client, commissioner):
     assert client.get("/search/", {"q": "x"}).status_code == 302
     client.force_login(commissioner)
     assert client.get("/search/", {"q": "x"}).status_code == 403
+
+
+def test_search_endpoint_uses_a_fixed_number_of_queries(space, member, other_member):
+    from django.test.utils import CaptureQueriesContext
+
+    small = make_thread(author=other_member, space=space, title="Few replies here", body="beacon 0")
+    large = make_thread(author=other_member, space=space, title="Many replies here", body="signal 0")
+    for i in range(2):
+        services.post_create(author=member, thread=small, body=f"beacon {i + 1}")
+    for i in range(29):
+        services.post_create(author=member, thread=large, body=f"signal {i + 1}")
+    client = client_for(member)
+    counts = []
+    for word, expected in (("beacon", 3), ("signal", 30)):
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get("/api/v1/search/", {"q": word, "size": 50})
+        assert len(response.json()["results"]) == expected
+        counts.append(len(ctx.captured_queries))
+    # token, matches (+ snippets on PostgreSQL)
+    per_page = 3 if connection.vendor == "postgresql" else 2
+    assert counts == [per_page, per_page]
