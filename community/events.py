@@ -14,8 +14,8 @@ Event types sent by community:
 * ``post.published`` to ``thread.<thread_id>``: {"thread_id", "post_id"} -- a held post was approved
   (or staff restored a hidden/removed one)
 * ``post.edited``    to ``thread.<thread_id>``: {"thread_id", "post_id"} -- a visible post's text changed
-* ``post.withdrawn`` to ``thread.<thread_id>``: {"thread_id", "post_id"} -- a visible post was hidden
-  or removed (clients drop it from the page)
+* ``post.withdrawn`` to ``thread.<thread_id>``: {"thread_id", "post_id"} -- a visible post was held,
+  hidden or removed (clients drop it from the page)
 * ``notifications.changed`` to ``user.<user_id>``: {"unread_count"}
 """
 

@@ -187,7 +187,13 @@ def _submit(*, post: Post, hook: hooks.Hook) -> None:
         decision.hold(reason="premoderation:new-member")
     post.refresh_from_db()
     if decision.should_hold:
-        post_hold(post=post, actor=None, reason=decision.reason, author_notice=decision.author_notice)
+        post_hold(
+            post=post,
+            actor=None,
+            reason=decision.reason,
+            author_notice=decision.author_notice,
+            announce_withdrawal=False,
+        )
         post.refresh_from_db()
     if post.state == PostState.PUBLISHED:
         _announce_visible(post=post, event="post.created")
@@ -310,8 +316,14 @@ def _locked(post: Post) -> Post:
 
 
 @transaction.atomic
-def post_hold(*, post: Post, actor=None, reason: str = "", author_notice: str = "") -> bool:
-    """Hold a published post for review (actor None = the system, e.g. triage)."""
+def post_hold(
+    *, post: Post, actor=None, reason: str = "", author_notice: str = "", announce_withdrawal: bool = True
+) -> bool:
+    """Hold a published post for review (actor None = the system, e.g. triage).
+
+    Pages that already show the post get a ``post.withdrawn`` event; ``announce_withdrawal=False``
+    is for a post being held during its own submission, which nobody has seen yet.
+    """
     post = _locked(post)
     if actor is not None:
         permissions.check_moderate_post(actor, post)
@@ -324,6 +336,12 @@ def post_hold(*, post: Post, actor=None, reason: str = "", author_notice: str = 
         return False
     _set_state(post, state=PostState.HELD, actor=actor, hold_reason=reason[:200], author_notice=author_notice)
     thread_refresh_counters(thread_id=post.thread_id)
+    if announce_withdrawal:
+        send_event_on_commit(
+            "post.withdrawn",
+            {"thread_id": post.thread_id, "post_id": post.pk},
+            [thread_group(post.thread_id)],
+        )
     return True
 
 

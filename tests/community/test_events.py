@@ -100,3 +100,26 @@ def test_channel_layer_failure_is_logged_not_raised(monkeypatch, caplog, django_
     with django_capture_on_commit_callbacks(execute=True):
         events.send_event_on_commit("post.created", {"thread_id": 1, "post_id": 2}, ["thread.1", "user.3"])
     assert caplog.text.count("Could not send live event post.created") == 2
+
+
+def test_withdrawing_a_visible_post_tells_the_thread(
+    member, other_member, guide, space, sent_events, django_capture_on_commit_callbacks
+):
+    thread = make_thread(author=member, space=space)
+    post = services.post_create(author=other_member, thread=thread, body="visible for a while")
+    expected = ("post.withdrawn", {"thread_id": thread.pk, "post_id": post.pk}, [f"thread.{thread.pk}"])
+    with django_capture_on_commit_callbacks(execute=True):
+        services.post_hold(post=post, reason="late triage")
+    assert sent_events == [expected]
+    with django_capture_on_commit_callbacks(execute=True):
+        services.post_hide(post=post, actor=guide, reason="x")  # held -> hidden: nobody saw it
+    assert sent_events == [expected]
+
+
+def test_post_edit_event(member, space, sent_events, django_capture_on_commit_callbacks):
+    thread = make_thread(author=member, space=space)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.post_edit(actor=member, post=thread.opening_post, body="new words")
+    assert sent_events == [
+        ("post.edited", {"thread_id": thread.pk, "post_id": thread.opening_post_id}, [f"thread.{thread.pk}"])
+    ]
