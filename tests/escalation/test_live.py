@@ -75,29 +75,31 @@ async def _refused(user):
 
 @pytest.mark.django_db
 def test_redis_down_at_submission_keeps_the_post_and_shows_resources(
-    client, member, thread, rota, django_capture_on_commit_callbacks, settings
+    client, member, thread, rota, django_capture_on_commit_callbacks, monkeypatch
 ):
-    from config.celery_app import app
+    from celery import Celery
 
-    saved = {
-        k: app.conf[k]
-        for k in ("task_always_eager", "broker_url", "broker_connection_retry", "task_publish_retry")
-    }
-    app.conf.update(
-        task_always_eager=False,
-        broker_url="redis://127.0.0.1:1/5",  # nothing listens there
-        broker_connection_retry=False,
-        task_publish_retry=False,
-    )
-    try:
-        client.force_login(member)
-        with django_capture_on_commit_callbacks(execute=True):
-            response = client.post(
-                reverse("community:thread-detail", args=[thread.pk]), {"body": IMMINENT_TEXT}, follow=True
-            )
-    finally:
-        app.conf.update(saved)
-        app.pool.force_close_all() if hasattr(app.pool, "force_close_all") else None
+    from escalation import tasks
+
+    # A real publish to a broker that is down: a separate app pointed at a closed port, so the
+    # project's app is left untouched for the other tests.
+    down = Celery("broker-down", broker="redis://127.0.0.1:1/5", set_as_current=False)
+    down.conf.broker_connection_retry = False
+    down.conf.task_publish_retry = False
+    attempts = []
+
+    def publish_to_dead_broker(*args, **kwargs):
+        attempts.append(args)
+        return down.send_task(tasks.assess_post.name, args=args)
+
+    monkeypatch.setattr(tasks.assess_post, "delay", publish_to_dead_broker)
+    client.force_login(member)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("community:thread-detail", args=[thread.pk]), {"body": IMMINENT_TEXT}, follow=True
+        )
+    down.close()
+    assert len(attempts) == 1
     assert response.status_code == 200
     assert "Samaritans" in response.content.decode()
     post = Post.objects.get(body=IMMINENT_TEXT)
