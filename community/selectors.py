@@ -183,7 +183,8 @@ def member_controls(*, user) -> dict[str, set[int]]:
 def thread_posts_page(*, actor, thread: Thread, cursor: str | None = None, size: int | None = None) -> Page:
     """The posts of a thread the actor may see, oldest first, with reactions and mute marks.
 
-    Each post gets ``.reaction_summary``, ``.is_muted`` and (staff only) ``.revision_list``.
+    Each post gets ``.reaction_summary``, ``.is_muted``, ``.author_blocked`` and (staff only)
+    ``.revision_list``.
     """
     qs = (
         Post.objects.filter(thread=thread)
@@ -193,7 +194,8 @@ def thread_posts_page(*, actor, thread: Thread, cursor: str | None = None, size:
     page = keyset_page(qs, field_name="created_at", descending=False, cursor=cursor, size=size)
     post_ids = [post.pk for post in page.items]
     summaries = reactions_for_posts(post_ids=post_ids, user=actor)
-    muted = member_controls(user=actor)[MemberControlKind.MUTE]
+    controls = member_controls(user=actor)
+    muted, blocked = controls[MemberControlKind.MUTE], controls[MemberControlKind.BLOCK]
     revisions: dict[int, list[PostRevision]] = defaultdict(list)
     if permissions.is_forum_staff(actor) and post_ids:
         for revision in (
@@ -205,6 +207,7 @@ def thread_posts_page(*, actor, thread: Thread, cursor: str | None = None, size:
     for post in page.items:
         post.reaction_summary = summaries[post.pk]
         post.is_muted = post.author_id in muted and post.author_id != actor.pk
+        post.author_blocked = post.author_id in blocked
         post.revision_list = revisions.get(post.pk, [])
     return page
 

@@ -155,6 +155,9 @@ def test_muted_members_posts_are_collapsed(client, member, other_member, space):
     content = client.get(url).content.decode()
     assert "whom you muted" in content
     assert '<details class="muted-post">' in content
+    assert "Unmute BraveHeron" in content
+    client.post(reverse("community:member-control", args=[other_member.pk, "block"]), {"next": url})
+    assert "Unblock BraveHeron" in client.get(url).content.decode()
 
 
 def test_email_is_never_rendered(client, member, other_member, guide, space):
