@@ -82,3 +82,17 @@ def make_shift(clinician, tier="primary", *, start=None, hours=8):
 @pytest.fixture
 def rota(primary, backup, lead):
     return [make_shift(primary, "primary"), make_shift(backup, "backup"), make_shift(lead, "duty_lead")]
+
+
+@pytest.fixture(autouse=True)
+def _tasks_in_process(request):
+    """Run tasks in-process unless the test brings a real worker (marked ``redis``)."""
+    if request.node.get_closest_marker("redis"):
+        yield
+        return
+    from config.celery_app import app
+
+    saved = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = saved
