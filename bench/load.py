@@ -283,7 +283,14 @@ def run(args) -> dict:
             if body is not None:
                 form = {"body": body, "csrfmiddlewaretoken": session.csrf}
             try:
-                response, _ = request(conn, method, path, session=session, origin=origin, body=form)
+                try:
+                    response, _ = request(conn, method, path, session=session, origin=origin, body=form)
+                except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+                    # The server closed an idle keep-alive connection (uvicorn: after 5 s). Nothing
+                    # was processed, so send once more on a fresh connection; the clock keeps running.
+                    conn.close()
+                    conn = new_connection(base, args.timeout)
+                    response, _ = request(conn, method, path, session=session, origin=origin, body=form)
                 status = str(response.status)
                 if response.getheader("Connection", "").lower() == "close":
                     conn.close()
@@ -336,6 +343,8 @@ def summarise(args, results: list[Result], *, total: int, start: float, late: in
         "mix": args.mix,
         "scheduled": total,
         "completed": len(results),
+        # Still waiting for a connection or a response when the run's time was up: count as errors.
+        "unfinished": total - len(results),
         "late_dispatches": late,
         "generator_cpu_seconds": round(cpu, 2),
         "endpoints": {},
@@ -370,7 +379,8 @@ def print_report(report: dict) -> None:
     r = report
     print(
         f"\nOffered {r['offered_rate']}/s for {r['duration']}s ({r['arrival']}, mix {r['mix']}): "
-        f"{r['completed']}/{r['scheduled']} completed, achieved {r.get('achieved_rate', 0)}/s, "
+        f"{r['completed']}/{r['scheduled']} completed ({r['unfinished']} unfinished), "
+        f"achieved {r.get('achieved_rate', 0)}/s, "
         f"late dispatches {r['late_dispatches']}, generator CPU {r['generator_cpu_seconds']}s"
     )
     columns = ["count", "errors", "p50", "p95", "p99", "p99.9", "max"]
