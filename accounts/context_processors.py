@@ -29,6 +29,7 @@ class NavItem:
     label: str
     url: str
     current: bool
+    key: str = ""
 
 
 def _item(request: HttpRequest, url_names: tuple[str, ...], label: str) -> NavItem | None:
@@ -38,8 +39,27 @@ def _item(request: HttpRequest, url_names: tuple[str, ...], label: str) -> NavIt
             url = reverse(url_name)
         except NoReverseMatch:
             continue
-        return NavItem(label=label, url=url, current=request.path == url)
+        key = url_name.rsplit(":", 1)[-1]
+        return NavItem(label=label, url=url, current=request.path == url, key=key)
     return None
+
+
+# Forum links by role, as URL names (accounts may not import community; names are enough).
+FORUM_LINKS = {
+    Role.MEMBER: [
+        (("community:space-list",), "Spaces"),
+        (("community:unanswered",), "Waiting for a reply"),
+        (("community-search:search",), "Search"),
+        (("community:notifications",), "Notifications"),
+    ],
+    Role.GUIDE: [
+        (("community:space-list",), "Spaces"),
+        (("community:unanswered",), "Unanswered"),
+        (("community-search:search",), "Search"),
+    ],
+    Role.CLINICIAN: [(("community:space-list",), "Spaces")],
+    Role.ADMIN: [(("community:space-list",), "Spaces"), (("community-search:search",), "Search")],
+}
 
 
 def nav_items(request: HttpRequest) -> list[NavItem]:
@@ -50,6 +70,7 @@ def nav_items(request: HttpRequest) -> list[NavItem]:
     else:
         wanted = [
             (("home",), HOME_LABELS.get(user.role, "Home")),
+            *FORUM_LINKS.get(user.role, []),
             (("account_settings", "account-settings"), "Settings"),
         ]
     return [item for name, label in wanted if (item := _item(request, name, label)) is not None]

@@ -33,11 +33,6 @@ def guide_home(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/home_guide.html")
 
 
-@role_required(Role.CLINICIAN)
-def clinician_home(request: HttpRequest) -> HttpResponse:
-    return render(request, "accounts/home_clinician.html")
-
-
 @role_required(Role.COMMISSIONER)
 def commissioner_home(request: HttpRequest) -> HttpResponse:
     organisations = [

@@ -1,5 +1,6 @@
 """WebSocket routes of every app, gathered in one place."""
 
 from community.routing import websocket_urlpatterns as community_ws
+from escalation.routing import websocket_urlpatterns as escalation_ws
 
-websocket_urlpatterns: list = [*community_ws]
+websocket_urlpatterns: list = [*community_ws, *escalation_ws]

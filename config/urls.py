@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("escalation.urls")),
+    path("", include("escalation.staff_urls")),
     path("", include("community.urls")),
     path("", include("community.search_urls")),
     path("live/", include("community.live_urls")),

@@ -75,11 +75,11 @@ def test_current_page_is_marked_in_the_navigation(client):
 
 def test_403_keeps_the_crisis_link(client):
     client.force_login(UserFactory(role=Role.MEMBER))
-    response = client.get("/clinician/")
+    response = client.get("/clinician/dashboard/")
     assert response.status_code == 403
     html = response.content.decode()
     assert "You can't open this page" in html
-    assert "This page is for clinicians" in html  # the reason, so the person knows why
+    assert "for clinicians and admins only" in html  # the reason, so the person knows why
     assert_has_crisis_frame(html)
 
 

@@ -19,6 +19,8 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 SITE_NAME = "Kindred"
+# The public address, used in links inside emails and SMS (acknowledgement links, digests).
+KINDRED_SITE_URL = env("KINDRED_SITE_URL", default="http://localhost:8000")
 
 INSTALLED_APPS = [
     "daphne",
@@ -72,6 +74,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.kindred",
+                "community.context_processors.unread_notifications",
                 "escalation.context_processors.crisis",
             ],
         },
@@ -101,7 +104,7 @@ LOGOUT_REDIRECT_URL = "landing"
 ROLE_HOME_URL_NAMES = {
     "member": "member_home",
     "guide": "guide_home",
-    "clinician": "clinician_home",
+    "clinician": "escalation:dashboard",
     "commissioner": "commissioner_home",
     "admin": "staff_home",
 }
@@ -165,7 +168,12 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 300}
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULE: dict = {}
+# Safety-critical timers are driven from database state; a lost message is re-driven within a tick.
+CELERY_BEAT_SCHEDULE = {
+    "escalation-sweep-unscreened": {"task": "escalation.sweep_unscreened", "schedule": 10.0},
+    "escalation-run-escalations": {"task": "escalation.run_escalations", "schedule": 10.0},
+    "community-send-digests": {"task": "community.send_digests", "schedule": 60.0 * 60 * 24},
+}
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
@@ -200,3 +208,22 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Forums: limits for new members (accounts younger than COMMUNITY_NEW_MEMBER_DAYS).
+COMMUNITY_NEW_MEMBER_DAYS = env.int("COMMUNITY_NEW_MEMBER_DAYS", default=7)
+COMMUNITY_NEW_MEMBER_POSTS_PER_MINUTE = env.int("COMMUNITY_NEW_MEMBER_POSTS_PER_MINUTE", default=5)
+COMMUNITY_NEW_MEMBER_THREADS_PER_DAY = env.int("COMMUNITY_NEW_MEMBER_THREADS_PER_DAY", default=3)
+COMMUNITY_UNANSWERED_AFTER_HOURS = env.int("COMMUNITY_UNANSWERED_AFTER_HOURS", default=12)
+
+# Escalation: the policy for unacknowledged alerts, and where alerts go besides the dashboard.
+ESCALATION_POLICY = {
+    "T_ACK_SECONDS": env.int("ESCALATION_T_ACK_SECONDS", default=300),
+    "LOOPS": env.int("ESCALATION_LOOPS", default=2),
+    "T_REACK_SECONDS": env.int("ESCALATION_T_REACK_SECONDS", default=1800),
+}
+ESCALATION_SMS_BACKEND = env("ESCALATION_SMS_BACKEND", default="")
+ESCALATION_SMS_GATEWAY_URL = env("ESCALATION_SMS_GATEWAY_URL", default="")
+ESCALATION_SMS_GATEWAY_TOKEN = env("ESCALATION_SMS_GATEWAY_TOKEN", default="")
+ESCALATION_WEBHOOK_URL = env("ESCALATION_WEBHOOK_URL", default="")
+ESCALATION_WEBHOOK_SECRET = env("ESCALATION_WEBHOOK_SECRET", default="")
+ESCALATION_ACK_LINK_MAX_AGE = env.int("ESCALATION_ACK_LINK_MAX_AGE", default=3600)

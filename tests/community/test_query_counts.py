@@ -48,9 +48,9 @@ def test_thread_page_query_count_is_fixed(
     small_count = count_queries(client, reverse("community:thread-detail", args=[small.pk]))
     big_count = count_queries(client, reverse("community:thread-detail", args=[big.pk]))
     assert small_count == big_count
-    # session, user, thread, posts, reactions, member controls, following
-    # (+ edit history for staff)
-    expected = 7 if viewer_name == "member" else 8
+    # session, user, thread, posts, reactions, member controls, following, then the page frame:
+    # the unread badge for members; edit history and the triage-health banner (2) for staff
+    expected = 8 if viewer_name == "member" else 10
     with django_assert_num_queries(expected):
         client.get(reverse("community:thread-detail", args=[big.pk]))
 
@@ -67,7 +67,7 @@ def test_space_page_query_count_is_fixed(client, member, other_member, space, dj
     small = count_queries(client, reverse("community:space-detail", args=[space.slug]))
     big = count_queries(client, reverse("community:space-detail", args=[other_space.slug]))
     assert small == big
-    with django_assert_num_queries(4):  # session, user, space, threads
+    with django_assert_num_queries(5):  # session, user, space, threads, unread badge
         client.get(reverse("community:space-detail", args=[other_space.slug]))
 
 
@@ -80,7 +80,7 @@ def test_unanswered_page_query_count_is_fixed(client, member, guide, space, djan
         make_thread(author=UserFactory(), space=space, title=f"More waiting {i}", age=timedelta(hours=14))
     big = count_queries(client, reverse("community:unanswered"))
     assert small == big
-    with django_assert_num_queries(3):  # session, user, threads
+    with django_assert_num_queries(5):  # session, user, threads, triage-health banner (2)
         response = client.get(reverse("community:unanswered"))
     assert len(response.context["page"].items) == 30
 
@@ -95,6 +95,6 @@ def test_notifications_page_query_count_is_fixed(client, member, space, django_a
         services.post_create(author=UserFactory(), thread=thread, body=f"more {i}")
     big = count_queries(client, reverse("community:notifications"))
     assert small == big
-    with django_assert_num_queries(4):  # session, user, notifications, unread count
+    with django_assert_num_queries(5):  # session, user, notifications, unread count, unread badge
         response = client.get(reverse("community:notifications"))
     assert len(response.context["page"].items) == 30
