@@ -30,4 +30,9 @@ cat <<BANNER
   Stop with Ctrl-C.
 
 BANNER
-exec .venv/bin/daphne -b "$HOST" -p "$PORT" config.asgi:application
+# No broker in the demo: the safety timers (unscreened-post sweeper, alert escalation) run in a
+# loop beside the web server instead of Celery beat.
+.venv/bin/python manage.py run_schedule_inprocess &
+timers=$!
+trap 'kill "$timers" 2>/dev/null || true' EXIT INT TERM
+.venv/bin/daphne -b "$HOST" -p "$PORT" config.asgi:application

@@ -1,14 +1,20 @@
-"""Demo data for a fresh checkout: one organisation, its access code, one account per role.
+"""Demo data for a fresh checkout: one organisation, its access code, one account per role,
+the forum spaces with supportive conversations, and the demo clinician on the rota.
 
 Safe to run any number of times: existing rows are found, not duplicated. Lives in
 ``outcomes`` because outcomes may import every other app, so later seeders plug in here.
 """
 
+from datetime import timedelta
+
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
 from accounts import services as account_services
 from accounts.models import AccessCode, Organisation, Role, User
+from community.demo import seed_community
+from escalation.models import Shift, ShiftTier
 
 DEMO_PASSWORD = "kindred-demo-2026"  # noqa: S105 - published demo login, never production
 DEMO_ORGANISATION = {"slug": "northfield", "name": "Northfield University"}
@@ -59,16 +65,25 @@ def seed_accounts() -> tuple[Organisation, list[User]]:
     return organisation, users
 
 
+def seed_rota(users: list[User]) -> None:
+    """Put the demo clinician on duty for the next week, so a crisis post in the demo alerts them."""
+    now = timezone.now()
+    for user in users:
+        if user.role != Role.CLINICIAN:
+            continue
+        if not Shift.objects.filter(clinician=user, start__lte=now, end__gt=now + timedelta(days=1)).exists():
+            start, end = now - timedelta(hours=1), now + timedelta(days=7)
+            Shift.objects.create(clinician=user, tier=ShiftTier.PRIMARY, start=start, end=end)
+
+
 class Command(BaseCommand):
-    help = "Create demo accounts (and, later, demo community content). Safe to run twice."
+    help = "Create demo accounts, forum spaces and conversations, and a rota. Safe to run twice."
 
     def handle(self, *args, **options) -> None:
         with transaction.atomic():
             organisation, users = seed_accounts()
-            # Community content goes here, e.g.:
-            #   from community.seed import seed_community
-            #   seed_community(organisation=organisation, users=users)
-            # seed_community() must be idempotent too (get_or_create), like seed_accounts().
+            seed_community(members=[u for u in users if u.role == Role.MEMBER], organisation=organisation)
+            seed_rota(users)
 
         summary = f"Demo organisation: {organisation.name} (code {DEMO_ACCESS_CODE})"
         self.stdout.write(self.style.SUCCESS(summary))
