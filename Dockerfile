@@ -34,4 +34,4 @@ EXPOSE 8000
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
     CMD ["python", "scripts/healthcheck.py", "web"]
 
-CMD ["sh", "-c", "exec daphne --bind 0.0.0.0 --port \"$PORT\" --proxy-headers config.asgi:application"]
+CMD ["sh", "-c", "exec uvicorn config.asgi:application --host 0.0.0.0 --port \"$PORT\" --workers \"${WEB_CONCURRENCY:-2}\" --proxy-headers --forwarded-allow-ips '*'"]

@@ -95,7 +95,7 @@ class TestComposeFile:
 
     def test_commands(self, compose):
         services = compose["services"]
-        assert "daphne" in " ".join(services["web"]["command"])
+        assert "uvicorn config.asgi:application" in " ".join(services["web"]["command"])
         assert " ".join(services["worker"]["command"]).startswith("celery -A config worker")
         assert " ".join(services["beat"]["command"]).startswith("celery -A config beat")
 
