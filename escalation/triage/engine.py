@@ -16,9 +16,14 @@ Follows the decision rules of shared/docs/RISK-LEVELS.md:
 from __future__ import annotations
 
 import hashlib
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
+from itertools import accumulate, compress, count
+from operator import add, itemgetter
 from typing import Any
+
+import ahocorasick
 
 from escalation.triage.normalise import Lexicon, Normaliser, Words, collapse
 from escalation.triage.rules import LEVEL_RANK, LEVELS, Rule, RuleSet
@@ -31,6 +36,13 @@ _NEGATION_WINDOW = 4
 # Categories that a time ("tonight") turns from high into imminent when they are the author's own.
 _TIMELINE_ESCALATES = frozenset(
     {"timeline_intent", "plan", "method_means", "preparation_farewell", "harm_to_others"}
+)
+_FIRST_AND_LENGTH = itemgetter(0, 1)
+_FIRST_PASS_CONTEXT = frozenset({"distress", "laughter", "media"})
+# Cues the engine asks about anywhere in a post (_Context.any); every other cue only matters
+# near a rule match.
+_ANYWHERE_CONTEXT = frozenset(
+    {"support", "concrete_other", "recovery", "you_subject", "sincerity", "easing", "danger_now"}
 )
 _IDEATION = frozenset({"passive_ideation", "active_ideation", "timeline_intent", "plan", "method_means"})
 
@@ -129,7 +141,7 @@ class Engine:
 
         # Phrase index: first word -> {phrase length}; phrase tuple -> [(kind, payload)].
         self._index: dict[tuple[str, ...], list[tuple[str, Any]]] = {}
-        self._first: dict[str, set[int]] = {}
+        self._first: dict[str, Any] = {}  # sets while building, then sorted tuples
         self._wild: list[tuple[Rule, list[tuple[str, ...]]]] = []
         for rule in self.rules:
             for pattern in rule.patterns:
@@ -146,6 +158,57 @@ class Engine:
                 words = self._phrase(phrase)
                 if words:
                     self._add(words, ("ctx", name))
+        self.normaliser.set_keys(self._key_words(context))
+        self._first = {word: tuple(sorted(lengths)) for word, lengths in self._first.items()}
+        # Every phrase as " w1 w2 ", so one Aho-Corasick pass over " ".join(words) finds each
+        # occurrence of each phrase, overlapping ones included, on whole words only. Three
+        # automata: (1) the rules and the cues a post without rule matches still needs
+        # (distress, read outside laughter and media); (2) the cues the engine looks for
+        # anywhere in a post (support, recovery...); (3) the cues it only looks for near a
+        # rule match, searched only there (see _near_matches).
+        self._automata = {part: ahocorasick.Automaton() for part in ("rules", "anywhere", "near")}
+        for words, values in self._index.items():
+            key = " " + " ".join(words) + " "
+            parts: dict[str, list[tuple[str, Any]]] = {}
+            for value in values:
+                kind, payload = value
+                part = (
+                    "rules"
+                    if kind != "ctx" or payload in _FIRST_PASS_CONTEXT
+                    else "anywhere"
+                    if payload in _ANYWHERE_CONTEXT
+                    else "near"
+                )
+                parts.setdefault(part, []).append(value)
+            for part, part_values in parts.items():
+                self._automata[part].add_word(key, (len(key), len(words), part_values))
+        for automaton in self._automata.values():
+            automaton.make_automaton()
+        self._longest = max((len(words) for words in self._index), default=1)
+        self._none = Assessment("none", 0.0, (), (), self.version)
+
+    def _key_words(self, context: Mapping[str, list[str]]) -> frozenset[str]:
+        """One word of every rule pattern and distress cue: a post with none of them is ``none``.
+
+        Without a rule match or a distress cue nothing can raise a post above ``none`` (context
+        cues only qualify matches), so the normaliser may skip building the words of a post that
+        holds no key word. The key of a pattern is its least common word across all patterns, so
+        everyday words ("i", "to") rarely make a post "hot".
+        """
+        frequency: dict[str, int] = {}
+        for words in self._index:
+            for word in set(words):
+                frequency[word] = frequency.get(word, 0) + 1
+        patterns: list[tuple[str, ...]] = []
+        for rule in self.rules:
+            for pattern in rule.patterns:
+                patterns.append(tuple(w for piece in pattern.split("*") for w in self._phrase(piece)))
+        patterns += [self._phrase(phrase) for phrase in context.get("distress", ())]
+        keys = set()
+        for words in patterns:
+            if words:
+                keys.add(min(words, key=lambda word: (frequency.get(word, 0), -len(word), word)))
+        return frozenset(keys)
 
     @staticmethod
     def _version(base: RuleSet, extras: list[RuleSet], disabled: frozenset[str]) -> str:
@@ -166,34 +229,49 @@ class Engine:
 
     # ------------------------------------------------------------------ matching
 
-    def _scan(self, w: Words) -> tuple[list[_Hit], dict[str, list[tuple[int, int]]]]:
+    def _scan(
+        self, w: Words, *, reference: bool = False
+    ) -> tuple[list[_Hit], dict[str, list[tuple[int, int]]]]:
         words = w.words
-        n = len(words)
-        index, first = self._index, self._first
+        joined = " " + " ".join(words) + " "
+        if reference or joined.count(" ") != len(words) + 1:  # (a word with a space in it)
+            occurrences = self._occurrences_by_word(words)
+        else:
+            # Word k starts at character 1 + k + (letters in the words before it).
+            positions = list(map(add, accumulate(map(len, words), initial=0), count(1)))
+            word_at = dict(zip(positions, range(len(positions)), strict=True))
+            occurrences = self._occurrences(joined, word_at, self._automata["rules"])
+            anchors = [  # where a rule (or a piece of one) matched
+                (i, i + length - 1)
+                for i, length, values in occurrences
+                if any(kind != "ctx" for kind, _ in values)
+            ]
+            if anchors:
+                occurrences += self._occurrences(joined, word_at, self._automata["anywhere"])
+                for start, end in self._near_ranges(w, anchors, positions):
+                    occurrences += self._occurrences(joined, word_at, self._automata["near"], start, end)
+                occurrences.sort(key=_FIRST_AND_LENGTH)
         hits: list[_Hit] = []
         ctx: dict[str, list[tuple[int, int]]] = {}
         pieces: dict[int, list[tuple[int, int, int]]] = {}
-        for i in range(n):
-            lengths = first.get(words[i])
-            if not lengths:
-                continue
-            for length in lengths:
-                if i + length > n:
+        sentence: list[int] | None = None  # built on first need
+        for i, length, values in occurrences:
+            last = i + length - 1
+            if length > 1:
+                if sentence is None:
+                    sentence = w.sentence
+                if sentence[i] != sentence[last]:
                     continue
-                values = index.get(tuple(words[i : i + length]))
-                if not values:
-                    continue
-                last = i + length - 1
-                if w.sentence[i] != w.sentence[last]:
-                    continue
-                for kind, payload in values:
-                    if kind == "rule":
-                        hits.append(_Hit(payload, i, last, [w.span(i, last)]))
-                    elif kind == "ctx":
-                        ctx.setdefault(payload, []).append((i, last))
-                    else:
-                        wild_id, piece_no = payload
-                        pieces.setdefault(wild_id, []).append((piece_no, i, last))
+            for kind, payload in values:
+                if kind == "rule":
+                    hits.append(_Hit(payload, i, last, [w.span(i, last)]))
+                elif kind == "ctx":
+                    ctx.setdefault(payload, []).append((i, last))
+                else:
+                    wild_id, piece_no = payload
+                    pieces.setdefault(wild_id, []).append((piece_no, i, last))
+        if pieces:
+            sentence = w.sentence
         for wild_id, found in pieces.items():
             rule, parts = self._wild[wild_id]
             starts = [(i, last) for piece_no, i, last in found if piece_no == 0]
@@ -206,7 +284,7 @@ class Engine:
                         for p, a, b in found
                         if p == piece_no
                         and prev_last < a <= prev_last + 1 + _GAP
-                        and w.sentence[a] == w.sentence[i]
+                        and sentence[a] == sentence[i]
                     ]
                     if not nxt:
                         break
@@ -215,13 +293,77 @@ class Engine:
                     hits.append(_Hit(rule, i, chain[-1][1], [w.span(a, b) for a, b in chain]))
         return hits, ctx
 
+    @staticmethod
+    def _occurrences(
+        joined: str, word_at: dict[int, int], automaton: Any, start: int = 0, end: int | None = None
+    ) -> list[tuple[int, int, list[tuple[str, Any]]]]:
+        """Every (first word, length, index entries) of a phrase in joined[start:end], in order."""
+        found = [
+            (word_at[stop - key_length + 2], length, values)
+            for stop, (key_length, length, values) in automaton.iter(
+                joined, start, len(joined) if end is None else end
+            )
+        ]
+        found.sort(key=_FIRST_AND_LENGTH)
+        return found
+
+    def _near_ranges(
+        self, w: Words, anchors: list[tuple[int, int]], positions: list[int]
+    ) -> list[tuple[int, int]]:
+        """Character ranges of the joined words where a cue can bear on a rule match.
+
+        The engine reads these cues within two sentences before a match, in its sentence and
+        the one after, and at most _SUBJECT_WINDOW words before it (subject, negation, intent);
+        a range reaches back a further phrase length so no cue ending inside the window is cut.
+        """
+        sentence = w.sentence
+        words = w.words
+        reach = _SUBJECT_WINDOW + self._longest
+        ranges = []
+        for first, last in anchors:
+            begin = min(bisect_left(sentence, sentence[first] - 2), max(0, first - reach))
+            stop = bisect_right(sentence, sentence[last] + 1) - 1
+            ranges.append((positions[begin] - 1, positions[stop] + len(words[stop]) + 1))
+        ranges.sort()
+        merged = [ranges[0]]
+        for start, end in ranges[1:]:
+            if start < merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+            else:
+                merged.append((start, end))
+        return merged
+
+    def _occurrences_by_word(self, words: list[str]) -> list[tuple[int, int, list[tuple[str, Any]]]]:
+        """The same as :meth:`_occurrences`, one word at a time (the reference implementation)."""
+        n = len(words)
+        index, first = self._index, self._first
+        found = []
+        for i in compress(range(n), map(first.__contains__, words)):
+            for length in first[words[i]]:
+                if i + length <= n:
+                    values = index.get(tuple(words[i : i + length]))
+                    if values:
+                        found.append((i, length, values))
+        return found
+
     # ------------------------------------------------------------------ assessment
 
-    def assess(self, text: str) -> Assessment:
+    def assess(self, text: str, *, reference: bool = False) -> Assessment:
+        """Read a post and propose a level with reasons.
+
+        ``reference=True`` takes the slow, word-by-word path (every word normalised in turn,
+        every phrase looked up at every word); tests check that both paths agree exactly.
+        """
         if not isinstance(text, str):
             raise TypeError("assess() needs a string")
-        w = self.normaliser.words(text)
-        hits, ctx = self._scan(w)
+        if reference:
+            w = self.normaliser.words(text)
+            hits, ctx = self._scan(w, reference=True)
+        else:
+            w = self.normaliser.read(text)
+            if w is None:  # no key word anywhere: nothing can match
+                return self._none
+            hits, ctx = self._scan(w)
         c = _Context(w, ctx)
 
         idioms = [h for h in hits if h.rule.kind == "idiom"]
@@ -280,7 +422,7 @@ class Engine:
         rule = h.rule
         h.level = rule.level
         h.subject = rule.person if rule.person != "any" else c.subject(h.first)
-        sentence = c.w.sentence[h.first]
+        sentence = c.sentence[h.first]
         if h.subject == "you":
             h.effect, h.level = "addressed", "none"
             return
@@ -308,7 +450,7 @@ class Engine:
             return
         h.level = self._self_level(h, c)
         if rule.hyperbole_ok and not c.any("sincerity"):
-            clause = c.w.clause[h.first]
+            clause = c.clause[h.first]
             thought = {"thinking", "think", "thoughts", "keep"} & set(
                 c.w.words[max(0, h.first - 3) : h.first]
             )
@@ -343,7 +485,7 @@ class Engine:
             return "low"
         if rule.id == "AT-PAST" and c.w.words[h.last] == "suicide":
             return "low"  # "died by suicide", "lost him to suicide": exposure and grief
-        danger = c.any("danger_now") or c.in_sentence("timeline", c.w.sentence[h.first])
+        danger = c.any("danger_now") or c.in_sentence("timeline", c.sentence[h.first])
         if category == "attempt_in_progress":
             if rule.tense == "progress":
                 return "imminent" if time not in ("recent_days", "recent_weeks") else "high"
@@ -377,7 +519,7 @@ class Engine:
         for h in live:
             if not h.rule.weak or h.subject == "you":
                 continue
-            sentence = c.w.sentence[h.first]
+            sentence = c.sentence[h.first]
             if c.in_sentence("harmless", sentence):
                 h.effect, h.level = "harmless", "none"
                 continue
@@ -441,6 +583,8 @@ class _Context:
 
     def __init__(self, w: Words, ctx: dict[str, list[tuple[int, int]]]):
         self.w = w
+        self.sentence = w.sentence
+        self.clause = w.clause
         self.ctx = ctx
         self._sentences: dict[str, set[int]] = {}
 
@@ -450,30 +594,30 @@ class _Context:
     def in_sentence(self, name: str, sentence: int) -> bool:
         found = self._sentences.get(name)
         if found is None:
-            found = {self.w.sentence[a] for a, _ in self.ctx.get(name, ())}
+            found = {self.sentence[a] for a, _ in self.ctx.get(name, ())}
             self._sentences[name] = found
         return sentence in found
 
     def in_clause(self, name: str, clause: int) -> bool:
-        return any(self.w.clause[a] == clause for a, _ in self.ctx.get(name, ()))
+        return any(self.clause[a] == clause for a, _ in self.ctx.get(name, ()))
 
     def near(self, name: str, first: int, last: int) -> bool:
         """A cue in the same sentence, or the sentence just before or after."""
-        sentence = self.w.sentence[first]
-        return any(abs(self.w.sentence[a] - sentence) <= 1 for a, _ in self.ctx.get(name, ()))
+        sentence = self.sentence[first]
+        return any(abs(self.sentence[a] - sentence) <= 1 for a, _ in self.ctx.get(name, ()))
 
     def _before(self, name: str, first: int, window: int) -> list[tuple[int, int]]:
         return [(a, b) for a, b in self.ctx.get(name, ()) if b < first and first - b <= window]
 
     def subject(self, first: int) -> str:
         best, best_end = "self", -1
-        sentence = self.w.sentence[first]
+        sentence = self.sentence[first]
         for name, who in (("self_subject", "self"), ("other_subject", "other"), ("you_subject", "you")):
             for a, b in self._before(name, first, _SUBJECT_WINDOW):
-                same = self.w.sentence[a] == sentence
-                if b > best_end and (same or sentence - self.w.sentence[a] <= 1):
+                same = self.sentence[a] == sentence
+                if b > best_end and (same or sentence - self.sentence[a] <= 1):
                     # Prefer a subject in the signal's own sentence over one in the sentence before.
-                    if best_end >= 0 and not same and self.w.sentence[best_end] == sentence:
+                    if best_end >= 0 and not same and self.sentence[best_end] == sentence:
                         continue
                     best, best_end = who, b
         return best
@@ -483,15 +627,15 @@ class _Context:
         return bool(self._before("intent", first, 3))
 
     def explicit_self(self, first: int) -> bool:
-        sentence = self.w.sentence[first]
+        sentence = self.sentence[first]
         return any(
-            self.w.sentence[a] == sentence for a, _ in self._before("self_subject", first, _SUBJECT_WINDOW)
+            self.sentence[a] == sentence for a, _ in self._before("self_subject", first, _SUBJECT_WINDOW)
         )
 
     def negated(self, first: int) -> bool:
-        clause = self.w.clause[first]
+        clause = self.clause[first]
         for a, b in self._before("negation", first, _NEGATION_WINDOW):
-            if self.w.clause[a] != clause:
+            if self.clause[a] != clause:
                 continue
             if any(b < x < first for x, _ in self.ctx.get("negation_blockers", ())):
                 continue
@@ -500,11 +644,11 @@ class _Context:
 
     def time(self, first: int, last: int) -> str:
         """The time cue nearest the signal in its sentence; a history frame carries from before."""
-        sentence = self.w.sentence[first]
+        sentence = self.sentence[first]
         best, distance = "", 10**9
         for name in ("now", "recent_days", "recent_weeks", "historical"):
             for a, b in self.ctx.get(name, ()):
-                if self.w.sentence[a] != sentence:
+                if self.sentence[a] != sentence:
                     continue
                 d = first - b if b < first else a - last
                 if d < distance:
@@ -512,7 +656,7 @@ class _Context:
         if best:
             return best
         for a, _ in self.ctx.get("historical", ()):
-            if 0 < sentence - self.w.sentence[a] <= 2:
+            if 0 < sentence - self.sentence[a] <= 2:
                 return "historical"
         return ""
 

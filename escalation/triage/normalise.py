@@ -16,8 +16,12 @@ from __future__ import annotations
 
 import itertools
 import re
-from dataclasses import dataclass, field
+from bisect import bisect_right
+from dataclasses import dataclass
 from functools import lru_cache
+from itertools import accumulate, chain, compress, count
+from operator import add, attrgetter
+from typing import NamedTuple
 
 from anyascii import anyascii
 
@@ -33,6 +37,34 @@ _LEET_CHARS = frozenset("0134578@$!|*\u00a5\u20ac\u00a3")
 # Numbers with a unit are times, doses and counts, not digits standing in for letters.
 _MEASURE_RE = re.compile(r"\d+(?:am|pm|h|hr|hrs|min|mins|st|nd|rd|th|s|k|x|mg|ml|g|kg|yrs?|y|m|d|w)?")
 _CHUNK_RE = re.compile(r"\S+")
+# Three single-character words separated only by a little whitespace ("k i l l"): the one place
+# where reading depends on more than one chunk, so such posts take the word-by-word reader. A
+# superset of what _spaced_run accepts (it also stops at line breaks).
+_WORD_CHAR = r"[\w@$\u00a5\u20ac\u00a3]"
+# The middle and last letters of such a run are each a whole token with space before them.
+_SPACED_RE = re.compile(rf"\s{_WORD_CHAR}\s{{1,3}}{_WORD_CHAR}(?!{_WORD_CHAR})")
+_CHUNK_CACHE_SIZE = 200_000
+
+
+class _Chunk(NamedTuple):
+    """One whitespace-free chunk, read: its words and the steps between them (see Normaliser.read)."""
+
+    words: tuple[str, ...]
+    sentence_steps: tuple[int, ...]  # before each word, then after the last one
+    clause_steps: tuple[int, ...]
+    starts: tuple[int, ...]  # offsets inside the chunk
+    ends: tuple[int, ...]
+    count: int
+    hot: bool  # holds a key word
+    stepped: bool  # holds a sentence or clause step
+
+
+_BREAK = _Chunk((), (1,), (1,), (), (), 0, False, True)  # a line break between chunks
+_HOT = attrgetter("hot")
+_WORDS = attrgetter("words")
+_STEPPED = attrgetter("stepped")
+_START = re.Match.start
+_COUNT = attrgetter("count")
 
 
 class _Plain:
@@ -118,27 +150,143 @@ class Lexicon:
     fuzzy_words: tuple[str, ...]
 
 
-@dataclass(slots=True)
 class Words:
-    """Normalised words of one text with their original spans and sentence/clause indices."""
+    """Normalised words of one text with their original spans and sentence/clause indices.
 
-    text: str
-    words: list[str] = field(default_factory=list)
-    starts: list[int] = field(default_factory=list)
-    ends: list[int] = field(default_factory=list)
-    sentence: list[int] = field(default_factory=list)
-    clause: list[int] = field(default_factory=list)
+    :meth:`Normaliser.words` fills every list as it goes; :meth:`Normaliser.read` gives the
+    words at once and builds the sentence and clause numbers and the spans only when they are
+    first asked for (most words of most posts never are).
+    """
+
+    __slots__ = (
+        "_clause",
+        "_cumulative",
+        "_ends",
+        "_entries",
+        "_items",
+        "_offsets",
+        "_sentence",
+        "_starts",
+        "text",
+        "words",
+    )
+
+    def __init__(self, text: str, words: list[str] | None = None, items=None, entries=None):
+        self.text = text
+        self.words: list[str] = [] if words is None else words
+        self._items: list[str] | None = items
+        self._entries: list[_Chunk] | None = entries
+        lazy = entries is not None
+        self._starts: list[int] | None = None if lazy else []
+        self._ends: list[int] | None = None if lazy else []
+        self._sentence: list[int] | None = None if lazy else []
+        self._clause: list[int] | None = None if lazy else []
+        self._cumulative: list[int] | None = None
+        self._offsets: list[int] | None = None
+
+    # -- built on demand from the chunks (Normaliser.read)
+
+    def _words_before(self) -> list[int]:
+        """For each chunk, how many words come before it (and, last, the total)."""
+        if self._cumulative is None:
+            self._cumulative = list(accumulate(map(_COUNT, self._entries), initial=0))
+        return self._cumulative
+
+    def _build_numbers(self) -> None:
+        entries = self._entries
+        before = self._words_before()
+        values_s: list[int] = []
+        values_c: list[int] = []
+        runs: list[int] = []
+        sentence = clause = position = 0
+        for k in compress(range(len(entries)), map(_STEPPED, entries)):
+            entry, base = entries[k], before[k]
+            for j, ds, dc in zip(count(), entry.sentence_steps, entry.clause_steps):
+                if ds or dc:
+                    at = base + j  # the step comes just before word number ``at``
+                    if at > position:
+                        values_s.append(sentence)
+                        values_c.append(clause)
+                        runs.append(at - position)
+                        position = at
+                    sentence += ds
+                    clause += dc
+        total = len(self.words)
+        if total > position:
+            values_s.append(sentence)
+            values_c.append(clause)
+            runs.append(total - position)
+        self._sentence = list(chain.from_iterable(map(itertools.repeat, values_s, runs)))
+        self._clause = list(chain.from_iterable(map(itertools.repeat, values_c, runs)))
+
+    @property
+    def sentence(self) -> list[int]:
+        if self._sentence is None:
+            self._build_numbers()
+        return self._sentence
+
+    @property
+    def clause(self) -> list[int]:
+        if self._clause is None:
+            self._build_numbers()
+        return self._clause
+
+    def _chunk_offsets(self) -> list[int]:
+        if self._offsets is None:
+            items, text = self._items, self.text
+            if "\n" not in text and len(text) == sum(map(len, items)) + len(items) - 1:
+                # One whitespace character between chunks: each offset is a running sum.
+                self._offsets = list(map(add, accumulate(map(len, items), initial=0), count()))
+            else:
+                starts = map(_START, _CHUNK_RE.finditer(text))
+                if "\n" in text:  # a line break item has no words, so no offset of its own
+                    self._offsets = [0 if item == "\n" else next(starts) for item in items]
+                else:
+                    self._offsets = list(starts)
+        return self._offsets
+
+    def _locate(self, i: int) -> tuple[int, int, int]:
+        """(chunk number, its offset, word number inside it) of word ``i``."""
+        before = self._words_before()
+        k = bisect_right(before, i) - 1  # the last chunk starting at or before word i holds it
+        return k, self._chunk_offsets()[k], i - before[k]
+
+    def _build_spans(self) -> None:
+        pairs = [self._span_of(i) for i in range(len(self.words))]
+        self._starts = [start for start, _ in pairs]
+        self._ends = [end for _, end in pairs]
+
+    def _span_of(self, i: int) -> tuple[int, int]:
+        k, offset, j = self._locate(i)
+        entry = self._entries[k]
+        return offset + entry.starts[j], offset + entry.ends[j]
+
+    @property
+    def starts(self) -> list[int]:
+        if self._starts is None:
+            self._build_spans()
+        return self._starts
+
+    @property
+    def ends(self) -> list[int]:
+        if self._ends is None:
+            self._build_spans()
+        return self._ends
+
+    # -- the slow, word-by-word builder
 
     def add(self, word: str, start: int, end: int, sentence: int, clause: int) -> None:
         self.words.append(word)
-        self.starts.append(start)
-        self.ends.append(end)
-        self.sentence.append(sentence)
-        self.clause.append(clause)
+        self._starts.append(start)
+        self._ends.append(end)
+        self._sentence.append(sentence)
+        self._clause.append(clause)
 
     def span(self, first: int, last: int) -> tuple[int, int]:
         """Original-text span covering words first..last (inclusive)."""
-        return self.starts[first], self.ends[last]
+        if self._starts is not None:
+            return self._starts[first], self._ends[last]
+        return self._span_of(first)[0], self._span_of(last)[1]
 
 
 class Normaliser:
@@ -150,6 +298,13 @@ class Normaliser:
             fuzzy.setdefault(word[0], []).append(collapse(word))
         self._fuzzy = fuzzy
         self.word = lru_cache(maxsize=100_000)(self._word)
+        self.keys: frozenset[str] = frozenset()
+        self._chunks: dict[str, _Chunk] = {}
+
+    def set_keys(self, keys: frozenset[str]) -> None:
+        """Words without which no rule can match (one per pattern); see :meth:`read`."""
+        self.keys = frozenset(keys)
+        self._chunks = {}
 
     def _word(self, raw: str) -> tuple[str, ...]:
         """Normalise one raw token to zero or more words (an expansion can yield several)."""
@@ -192,7 +347,13 @@ class Normaliser:
 
     def words(self, text: str) -> Words:
         out = Words(text)
-        words, starts, ends, sentences, clauses = out.words, out.starts, out.ends, out.sentence, out.clause
+        words, starts, ends, sentences, clauses = (
+            out.words,
+            out._starts,
+            out._ends,
+            out._sentence,
+            out._clause,
+        )
         fillers = self.lexicon.fillers
         normalise = self.word
         sentence = clause = 0
@@ -233,6 +394,85 @@ class Normaliser:
                 clauses.append(clause)
             i += 1
         return out
+
+    def _chunk(self, chunk: str) -> _Chunk:
+        """How one whitespace-free chunk reads: the word-by-word steps of :meth:`words`, once."""
+        words: list[str] = []
+        rel_starts: list[int] = []
+        rel_ends: list[int] = []
+        sentence_steps: list[int] = []
+        clause_steps: list[int] = []
+        fillers = self.lexicon.fillers
+        ds = dc = 0
+        for tok in _tokens(chunk):
+            kind = tok.lastgroup
+            if kind == "b":
+                ds += 1
+                dc += 1
+                continue
+            if kind == "c":
+                dc += 1
+                continue
+            raw = tok.group()
+            if kind == "s" and (raw.isascii() or not anyascii(raw).startswith(":")):
+                continue
+            start, end = tok.span()
+            for word in self.word(raw):
+                if word in fillers:
+                    continue
+                if word in _CLAUSE_WORDS:
+                    dc += 1
+                words.append(word)
+                rel_starts.append(start)
+                rel_ends.append(end)
+                sentence_steps.append(ds)
+                clause_steps.append(dc)
+                ds = dc = 0
+        entry = _Chunk(
+            tuple(words),
+            (*sentence_steps, ds),
+            (*clause_steps, dc),
+            tuple(rel_starts),
+            tuple(rel_ends),
+            len(words),
+            not self.keys.isdisjoint(words),
+            any(sentence_steps) or any(clause_steps) or bool(ds or dc),
+        )
+        if len(self._chunks) >= _CHUNK_CACHE_SIZE:
+            self._chunks.clear()
+        self._chunks[chunk] = entry
+        return entry
+
+    def read(self, text: str) -> Words | None:
+        """What :meth:`words` gives, built chunk by chunk from a cache; None if no key word occurs.
+
+        Every step of :meth:`words` except the re-joining of spaced letters looks at one
+        whitespace-free chunk at a time, so each distinct chunk is read once (by those very
+        steps) and cached: a key word hidden by digits, accents, repeated letters, slang or a
+        misspelling is found, in any language and anywhere in a long post. Posts that might
+        hold spaced letters ("k i l l") are read by :meth:`words`. The lists are assembled and
+        the sentence and clause numbers summed with C-level iteration. Tests compare the two.
+        """
+        if _SPACED_RE.search(text):
+            return self.words(text)
+        if "\n" in text:
+            items: list[str] = []
+            for number, line in enumerate(text.split("\n")):
+                if number and (not items or items[-1] != "\n"):
+                    items.append("\n")  # one sentence break per run of line breaks
+                items += line.split()
+        else:
+            items = text.split()  # str.split and the tokeniser's \S+ agree on whitespace
+        entries = list(map(self._chunks.get, items))
+        if not all(entries):  # chunks not seen before (and line breaks): read them once
+            chunk_of = self._chunk
+            entries = [
+                entry or (_BREAK if item == "\n" else chunk_of(item))
+                for item, entry in zip(items, entries, strict=True)
+            ]
+        if not any(map(_HOT, entries)):
+            return None
+        return Words(text, list(chain.from_iterable(map(_WORDS, entries))), items, entries)
 
     @staticmethod
     def _spaced_run(text: str, tokens: list[re.Match[str]], i: int) -> int:
