@@ -2,5 +2,27 @@ from django.apps import AppConfig
 
 
 class ModerationConfig(AppConfig):
+    """Flags, the review queue, actions and sanctions, watched words, the audit log.
+
+    Hand-offs from lower apps (see DESIGN.md):
+    * community ``post_submitted`` / ``post_edited`` -> ``moderation.services.post_screen``
+      (runs after escalation's screening, so holds it asked for are queued too);
+    * escalation ``risk_assessed`` -> ``moderation.services.risk_assessed``.
+    """
+
     name = "moderation"
     default_auto_field = "django.db.models.BigAutoField"
+    verbose_name = "Moderation"
+
+    def ready(self) -> None:
+        from community import hooks as community_hooks
+        from escalation import hooks as escalation_hooks
+        from moderation import receivers
+
+        community_hooks.post_submitted.connect(
+            receivers.on_post_submitted, dispatch_uid="moderation.screen_post"
+        )
+        community_hooks.post_edited.connect(receivers.on_post_edited, dispatch_uid="moderation.screen_post")
+        escalation_hooks.risk_assessed.connect(
+            receivers.on_risk_assessed, dispatch_uid="moderation.queue_risk"
+        )

@@ -1,0 +1,20 @@
+"""Receivers for community's and escalation's hooks. Each only calls a service."""
+
+from __future__ import annotations
+
+from community.hooks import PostDecision
+from community.models import Post
+from escalation.models import RiskAssessment
+from moderation import services
+
+
+def on_post_submitted(*, post: Post, decision: PostDecision) -> None:
+    services.post_screen(post=post, decision=decision, submitted=True)
+
+
+def on_post_edited(*, post: Post, decision: PostDecision) -> None:
+    services.post_screen(post=post, decision=decision, submitted=False)
+
+
+def on_risk_assessed(*, assessment: RiskAssessment, needs_review: bool) -> None:
+    services.risk_assessed(assessment=assessment, needs_review=needs_review)

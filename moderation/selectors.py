@@ -1,0 +1,326 @@
+"""Reads for moderation: the queue, an item in context, member standing, the dashboard.
+
+The queue page costs a fixed number of queries whatever its size: items come with their post,
+thread, space, author and claimant in one query; flags and assessments for the whole page in
+one query each.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, F, Min, Q, QuerySet
+from django.utils import timezone
+
+from accounts.models import Role
+from community.models import Post, PostState
+from escalation.models import RiskAssessment
+from moderation import conf, permissions
+from moderation.models import (
+    ActionKind,
+    Flag,
+    FlagReason,
+    ItemStatus,
+    ModerationAction,
+    ModerationMessage,
+    Priority,
+    ReviewItem,
+    Sanction,
+    SanctionKind,
+    StaffNote,
+)
+
+MAX_PAGE_SIZE = 200
+
+
+# --- who is on shift, who may post ---------------------------------------------------------------
+
+
+def guides_on_shift(now: datetime | None = None) -> QuerySet:
+    """Guides who logged in, or held a claim, within the on-shift window.
+
+    Kindred's rota (escalation) is for clinicians only, so a guide counts as on shift when they
+    were active recently: logged in within the window or holding an unexpired claim.
+    """
+    now = now or timezone.now()
+    since = now - conf.guide_on_shift_window()
+    claimants = ReviewItem.objects.filter(status=ItemStatus.OPEN, claim_expires_at__gt=now).values(
+        "claimed_by_id"
+    )
+    return get_user_model().objects.filter(
+        Q(last_login__gte=since) | Q(pk__in=claimants), role=Role.GUIDE, is_active=True
+    )
+
+
+def guide_on_shift(now: datetime | None = None) -> bool:
+    return guides_on_shift(now).exists()
+
+
+def sanction_in_force(member, now: datetime | None = None) -> Sanction | None:
+    """The ban or current suspension that stops ``member`` posting, if any (bans first)."""
+    now = now or timezone.now()
+    candidates = (
+        Sanction.objects.filter(member=member, lifted_at__isnull=True, starts_at__lte=now)
+        .filter(Q(kind=SanctionKind.BAN) | Q(kind=SanctionKind.SUSPENSION, ends_at__gt=now))
+        .order_by("kind", "-ends_at")
+    )
+    return candidates.first()
+
+
+def posting_refusal(member, now: datetime | None = None) -> str | None:
+    """Why ``member`` may not post right now, or None. For community's posting check."""
+    sanction = sanction_in_force(member, now)
+    if sanction is None:
+        return None
+    if sanction.kind == SanctionKind.BAN:
+        return (
+            "Your account can no longer post in the forums. You can still read, and crisis "
+            "support is always available from the Get help page."
+        )
+    return (
+        f"Your account is read-only until {timezone.localtime(sanction.ends_at):%d %B %Y, %H:%M}. "
+        "You can still read, and crisis support is always available from the Get help page."
+    )
+
+
+# --- the queue -----------------------------------------------------------------------------------
+
+
+@dataclass
+class QueueEntry:
+    item: ReviewItem
+    past_due: bool
+    flag_counts: dict[str, int] = field(default_factory=dict)
+    risk_level: str | None = None
+
+
+def _clamp(size: int | None) -> int:
+    if not size:
+        return 50
+    return max(1, min(int(size), MAX_PAGE_SIZE))
+
+
+def queue_items(*, actor) -> QuerySet[ReviewItem]:
+    return (
+        permissions.review_items_visible_to(actor)
+        .filter(status=ItemStatus.OPEN)
+        .select_related("post__thread__space", "post__author", "claimed_by")
+        .order_by("priority", "created_at", "id")
+    )
+
+
+def queue_page(*, actor, size: int | None = None, priority: int | None = None, now=None) -> list[QueueEntry]:
+    """Open items, most urgent first then oldest, with flag counts and risk levels. 3 queries."""
+    permissions.check_view_queue(actor)
+    now = now or timezone.now()
+    qs = queue_items(actor=actor)
+    if priority is not None and priority in Priority.values:
+        qs = qs.filter(priority=priority)
+    items = list(qs[: _clamp(size)])
+    post_ids = [item.post_id for item in items]
+    flag_counts: dict[int, dict[str, int]] = defaultdict(dict)
+    if post_ids:
+        for row in (
+            Flag.objects.filter(post_id__in=post_ids, reviewed_at__isnull=True)
+            .values("post_id", "reason")
+            .annotate(n=Count("id"))
+            .order_by()
+        ):
+            flag_counts[row["post_id"]][row["reason"]] = row["n"]
+    levels: dict[int, str] = {}
+    if post_ids:
+        for post_id, level in (
+            RiskAssessment.objects.filter(post_id__in=post_ids).order_by("post_id", "created_at", "id")
+        ).values_list("post_id", "level"):
+            levels[post_id] = level  # the latest assessment wins
+    return [
+        QueueEntry(
+            item=item,
+            past_due=item.is_past_due(now),
+            flag_counts=flag_counts.get(item.post_id, {}),
+            risk_level=levels.get(item.post_id),
+        )
+        for item in items
+    ]
+
+
+def queue_counts(*, actor, now=None) -> dict:
+    permissions.check_view_queue(actor)
+    now = now or timezone.now()
+    open_items = ReviewItem.objects.filter(status=ItemStatus.OPEN)
+    rows = (
+        open_items.values("priority").annotate(n=Count("id"), oldest=Min("created_at")).order_by("priority")
+    )
+    by_priority = {row["priority"]: row["n"] for row in rows}
+    oldest = min((row["oldest"] for row in rows), default=None)
+    return {
+        "by_priority": [(Priority(p), by_priority.get(p, 0)) for p in Priority.values],
+        "total": sum(by_priority.values()),
+        "oldest_at": oldest,
+        "oldest_age": (now - oldest) if oldest else None,
+        "past_due": open_items.filter(first_action_at__isnull=True, due_at__lt=now).count(),
+    }
+
+
+# --- one item in context -------------------------------------------------------------------------
+
+
+@dataclass
+class ItemContext:
+    item: ReviewItem
+    thread_posts: list[Post]
+    author_posts: list[Post]
+    assessment: RiskAssessment | None
+    flags: list[Flag]
+    flag_counts: dict[str, int]
+    standing: MemberStanding
+    actions: list[ModerationAction]
+    highlight_rules: list[dict]
+
+
+def item_context(*, actor, item_id: int) -> ItemContext:
+    permissions.check_view_queue(actor)
+    item = (
+        permissions.review_items_visible_to(actor)
+        .select_related("post__thread__space", "post__author", "claimed_by", "closed_by")
+        .get(pk=item_id)
+    )
+    post = item.post
+    thread_posts = list(
+        Post.objects.filter(thread_id=post.thread_id, created_at__lte=post.created_at)
+        .exclude(pk=post.pk)
+        .select_related("author")
+        .order_by("-created_at", "-id")[:5]
+    )[::-1]
+    author_posts = list(
+        Post.objects.filter(author_id=post.author_id)
+        .exclude(pk=post.pk)
+        .select_related("thread")
+        .order_by("-created_at", "-id")[:5]
+    )
+    assessment = RiskAssessment.objects.filter(post=post).order_by("-created_at", "-id").first()
+    # Reporters are deferred: guides see why a post was reported, never by whom.
+    flags = list(Flag.objects.filter(post=post).defer("reporter").order_by("created_at", "id"))
+    counts: dict[str, int] = defaultdict(int)
+    for flag in flags:
+        if flag.reviewed_at is None:
+            counts[flag.reason] += 1
+    rules = list(assessment.rules) if assessment and assessment.post_id == post.pk else []
+    for reason in item.reasons:
+        rules.extend((reason.get("detail") or {}).get("highlight") or [])
+    return ItemContext(
+        item=item,
+        thread_posts=thread_posts,
+        author_posts=author_posts,
+        assessment=assessment,
+        flags=flags,
+        flag_counts={FlagReason(k).label: v for k, v in counts.items()},
+        standing=member_standing(actor=actor, member=post.author, log_view=False),
+        actions=list(item.actions.select_related("actor").order_by("created_at", "id")),
+        highlight_rules=rules,
+    )
+
+
+# --- member standing -----------------------------------------------------------------------------
+
+
+@dataclass
+class MemberStanding:
+    member: object
+    sanctions: list[Sanction]
+    in_force: Sanction | None
+    warnings: int
+    hidden_posts: int
+    notes: list[StaffNote]
+    history: list[ModerationAction]
+
+
+def member_standing(*, actor, member, log_view: bool = True, now=None) -> MemberStanding:
+    """Warnings, suspensions and notes. Viewing the full history is audited."""
+    permissions.check_view_member_standing(actor, member)
+    now = now or timezone.now()
+    sanctions = list(Sanction.objects.filter(member=member).select_related("created_by", "lifted_by"))
+    in_force = next((s for s in sanctions if s.is_in_force(now)), None)
+    if log_view:
+        from moderation.audit import audit_record
+
+        audit_record(
+            actor=actor, action="moderation.member.history.view", object_type="user", object_id=member.pk
+        )
+    return MemberStanding(
+        member=member,
+        sanctions=sanctions,
+        in_force=in_force,
+        warnings=sum(1 for s in sanctions if s.kind == SanctionKind.WARNING),
+        hidden_posts=Post.objects.filter(author=member, state=PostState.HIDDEN).count(),
+        notes=list(permissions.staff_notes_visible_to(actor).filter(member=member)[:20]),
+        history=list(
+            ModerationAction.objects.filter(member=member)
+            .select_related("actor")
+            .order_by("-created_at", "-id")[:30]
+        ),
+    )
+
+
+# --- the guide dashboard -------------------------------------------------------------------------
+
+
+@dataclass
+class Dashboard:
+    counts: dict
+    breaches_today: int
+    handled_today: list[tuple[str, int]]
+    median_first_action: timedelta | None
+    closed_today: int
+
+
+def dashboard(*, actor, now=None) -> Dashboard:
+    permissions.check_view_queue(actor)
+    now = now or timezone.now()
+    start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    touched_today = ReviewItem.objects.filter(
+        Q(first_action_at__gte=start) | Q(status=ItemStatus.OPEN, due_at__gte=start, due_at__lt=now)
+    )
+    breaches = touched_today.filter(
+        Q(first_action_at__gt=F("due_at")) | Q(first_action_at__isnull=True, due_at__lt=now)
+    ).count()
+    handled = (
+        ModerationAction.objects.filter(created_at__gte=start, actor__isnull=False)
+        .exclude(kind__in=[ActionKind.CLAIM, ActionKind.RELEASE])
+        .values("actor_name")
+        .annotate(n=Count("item_id", distinct=True))
+        .order_by("-n", "actor_name")
+    )
+    durations = [
+        (first - created).total_seconds()
+        for created, first in ReviewItem.objects.filter(first_action_at__gte=start).values_list(
+            "created_at", "first_action_at"
+        )
+    ]
+    return Dashboard(
+        counts=queue_counts(actor=actor, now=now),
+        breaches_today=breaches,
+        handled_today=[(row["actor_name"], row["n"]) for row in handled],
+        median_first_action=timedelta(seconds=statistics.median(durations)) if durations else None,
+        closed_today=ReviewItem.objects.filter(status=ItemStatus.CLOSED, closed_at__gte=start).count(),
+    )
+
+
+# --- messages and flags for members --------------------------------------------------------------
+
+
+def messages_for(user) -> QuerySet[ModerationMessage]:
+    return permissions.messages_visible_to(user).select_related("post__thread").order_by("-created_at", "-id")
+
+
+def messages_unread_count(user) -> int:
+    return permissions.messages_visible_to(user).filter(read_at__isnull=True).count()
+
+
+def my_flags(user) -> QuerySet[Flag]:
+    """A member's own reports: the post, the reason and whether a guide has reviewed it."""
+    return permissions.flags_visible_to(user).filter(reporter=user).select_related("post__thread")
