@@ -5,7 +5,7 @@ from django.urls import include, path
 from config.urls import urlpatterns as project_urlpatterns
 
 urlpatterns = [
-    path("guide/", include("moderation.urls")),
+    path("", include("moderation.urls")),
     path("api/v1/moderation/", include("moderation.api_urls")),
     *project_urlpatterns,
 ]
