@@ -385,3 +385,101 @@ class SafetyContactView(models.Model):
 
     def __str__(self) -> str:
         return f"{self.viewer_name} viewed the safety contact on case {self.case_id}"
+
+
+# --- triage rules that clinical leads manage from the admin -----------------------------------
+
+
+class TriageRuleKind(models.TextChoices):
+    SIGNAL = "signal", "Signal (raises the level)"
+    IDIOM = "idiom", "Idiom (silences the risk words it contains)"
+
+
+class TriageRule(models.Model):
+    """A triage rule added (or a packaged rule overridden) by a clinical lead, without a deploy.
+
+    ``data`` holds the rest of the rule in the shape of the engine's data files (``patterns``,
+    ``person``, ``tense``, ``act``, ``weak``, ``hyperbole_ok``, ``subcategory``); ``rule_id``,
+    ``kind``, ``category`` and ``level`` are columns so the admin can list and filter them. A
+    row whose ``rule_id`` is a packaged rule's id replaces that rule; a disabled row with such an
+    id switches the packaged rule off. Rows are never deleted: every change goes through
+    ``escalation.rules`` and leaves a :class:`TriageRuleChange`.
+    """
+
+    rule_id = models.CharField(
+        max_length=64,
+        unique=True,
+        help_text="e.g. LOCAL-1. Using a packaged rule's id replaces (or, disabled, switches off) that rule.",
+    )
+    kind = models.CharField(max_length=8, choices=TriageRuleKind.choices, default=TriageRuleKind.SIGNAL)
+    category = models.CharField(max_length=32)
+    level = models.CharField(max_length=16, choices=RiskLevel.choices)
+    data = models.JSONField(default=dict, help_text="Patterns and options, as in the engine's rules.json.")
+    enabled = models.BooleanField(default=True)
+    note = models.TextField(blank=True, help_text="Why this rule exists, for the next clinical lead.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["rule_id"]
+        permissions = [("clinical_lead", "Is a clinical lead: adds, disables and tests triage rules")]
+        constraints = [
+            models.CheckConstraint(condition=Q(level__in=RiskLevel.values), name="triage_rule_level_valid"),
+            models.CheckConstraint(
+                condition=Q(kind__in=TriageRuleKind.values), name="triage_rule_kind_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rule_id} ({self.level}{'' if self.enabled else ', disabled'})"
+
+    def as_rule_data(self) -> dict:
+        """The rule as the engine reads it from a rule set."""
+        return {
+            **self.data,
+            "id": self.rule_id,
+            "kind": self.kind,
+            "category": self.category,
+            "level": self.level,
+        }
+
+
+class TriageRuleChangeAction(models.TextChoices):
+    CREATED = "created", "Created"
+    UPDATED = "updated", "Updated"
+    ENABLED = "enabled", "Enabled"
+    DISABLED = "disabled", "Disabled"
+
+
+class TriageRuleChange(models.Model):
+    """The audit trail of triage rule changes: who, why, when, before and after. Append-only."""
+
+    rule = models.ForeignKey(TriageRule, on_delete=models.PROTECT, related_name="changes")
+    action = models.CharField(max_length=16, choices=TriageRuleChangeAction.choices)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField()
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    actor_name = models.CharField(max_length=30, help_text="Pseudonym at the time.")
+    reason = models.TextField()
+    rules_version = models.PositiveIntegerField(help_text="The rules version this change produced.")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["rule", "created_at"], name="triage_rule_change_rule")]
+
+    def __str__(self) -> str:
+        return f"{self.rule.rule_id} {self.action} by {self.actor_name} (v{self.rules_version})"
+
+
+class TriageRulesVersion(models.Model):
+    """One row: a counter raised by every rule change. Engines are rebuilt when it moves."""
+
+    number = models.PositiveIntegerField(default=0)
+    changed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"triage rules version {self.number}"

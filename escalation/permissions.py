@@ -71,3 +71,23 @@ def check_view_safety_contact(actor, case: CrisisCase) -> None:
 def check_view_rota_hazards(actor) -> None:
     if not (is_duty_lead(actor) or (_active(actor) and actor.role == Role.ADMIN)):
         raise PermissionDenied("Rota hazards are shown to duty leads and admins.")
+
+
+CLINICAL_LEAD_PERMISSION = "escalation.clinical_lead"
+
+
+def is_clinical_lead(actor) -> bool:
+    return _active(actor) and actor.role in CASE_ROLES and actor.has_perm(CLINICAL_LEAD_PERMISSION)
+
+
+def check_manage_triage_rules(actor) -> None:
+    """Add, change, disable and test triage rules."""
+    if not _active(actor):
+        raise PermissionDenied("You need to sign in to manage triage rules.")
+    if not is_clinical_lead(actor):
+        raise PermissionDenied("Only clinical leads can add, change, disable or test triage rules.")
+
+
+def check_manage_rota(actor) -> None:
+    if not (is_duty_lead(actor) or (_active(actor) and actor.role == Role.ADMIN)):
+        raise PermissionDenied("The rota is managed by duty leads and admins.")

@@ -8,6 +8,7 @@ sweepers (``cases_run_due``, ``posts_sweep_unscreened``), so nothing is lost on 
 from __future__ import annotations
 
 import logging
+import re
 from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
@@ -19,7 +20,7 @@ from accounts.models import Role, SafetyContact
 from community import services as community_services
 from community.hooks import PostDecision
 from community.models import Post, PostState
-from escalation import alerts, engine, events, health, permissions, selectors, signposting
+from escalation import alerts, engine, events, health, permissions, selectors, signposting, triage
 from escalation.hooks import send_risk_assessed
 from escalation.models import (
     HOLD_LEVELS,
@@ -37,6 +38,10 @@ from escalation.models import (
     RiskAssessment,
     RiskLevel,
     SafetyContactView,
+    TriageRule,
+    TriageRuleChange,
+    TriageRuleChangeAction,
+    TriageRulesVersion,
 )
 from escalation.policy import ASSIGNEE, FALLBACK_ALL, FALLBACK_LEADS, PolicyConfig, PolicyState, decide
 
@@ -559,3 +564,180 @@ __all__ = [
     "posts_sweep_unscreened",
     "safety_contact_reveal",
 ]
+
+
+# --- triage rules managed by clinical leads ------------------------------------------------------
+
+RULE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+
+
+def _rule_snapshot(rule: TriageRule) -> dict:
+    return {**rule.as_rule_data(), "enabled": rule.enabled, "note": rule.note}
+
+
+def _rules_version_bump(*, now: datetime) -> int:
+    """Raise the rules version inside the caller's transaction; publish it on commit."""
+    row = TriageRulesVersion.objects.select_for_update().order_by("pk").first()
+    if row is None:
+        row = TriageRulesVersion.objects.create(number=0)
+        row = TriageRulesVersion.objects.select_for_update().get(pk=row.pk)
+    row.number += 1
+    row.changed_at = now
+    row.save(update_fields=["number", "changed_at"])
+    number = row.number
+    transaction.on_commit(lambda: engine.publish_rules_version(number))
+    return number
+
+
+def triage_rule_clean_data(*, rule_id: str, kind: str, category: str, level: str, data: dict) -> dict:
+    errors: dict[str, str] = {}
+    if not re.match(RULE_ID_PATTERN, rule_id or ""):
+        errors["rule_id"] = "Use letters, digits, '-', '_' or '.', starting with a letter or digit."
+    if level not in RiskLevel.values:
+        errors["level"] = f"Choose one of: {', '.join(RiskLevel.values)}."
+    if errors:
+        raise ValidationError(errors)
+    if not isinstance(data, dict):
+        raise ValidationError({"data": "The rule's data must be a JSON object."})
+    rule_data = {
+        **{k: v for k, v in data.items() if k not in ("id", "kind", "category", "level")},
+        "id": rule_id,
+        "kind": kind,
+        "category": category,
+        "level": level,
+    }
+    try:
+        engine.validate_rule(rule_data)
+    except triage.RuleError as exc:
+        raise ValidationError(str(exc)) from exc
+    return {k: v for k, v in rule_data.items() if k not in ("id", "kind", "category", "level")}
+
+
+def _rule_change(
+    rule: TriageRule, *, action: str, before: dict | None, actor, reason: str, now: datetime
+) -> TriageRuleChange:
+    number = _rules_version_bump(now=now)
+    return TriageRuleChange.objects.create(
+        rule=rule,
+        action=action,
+        before=before,
+        after=_rule_snapshot(rule),
+        actor=actor,
+        actor_name=actor.pseudonym,
+        reason=reason,
+        rules_version=number,
+        created_at=now,
+    )
+
+
+def _require_reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why: the reason is kept with the change."})
+    return reason
+
+
+@transaction.atomic
+def triage_rule_create(
+    *,
+    actor,
+    rule_id: str,
+    kind: str,
+    category: str,
+    level: str,
+    data: dict,
+    reason: str,
+    enabled: bool = True,
+    note: str = "",
+    now: datetime | None = None,
+) -> TriageRule:
+    """Add a rule (or override a packaged rule by its id). Versioned and audited."""
+    permissions.check_manage_triage_rules(actor)
+    reason = _require_reason(reason)
+    now = now or timezone.now()
+    data = triage_rule_clean_data(rule_id=rule_id, kind=kind, category=category, level=level, data=data)
+    if TriageRule.objects.filter(rule_id=rule_id).exists():
+        raise ValidationError({"rule_id": f"A rule {rule_id} already exists here: change that one."})
+    rule = TriageRule.objects.create(
+        rule_id=rule_id,
+        kind=kind,
+        category=category,
+        level=level,
+        data=data,
+        enabled=enabled,
+        note=note,
+        created_by=actor,
+        created_at=now,
+        updated_at=now,
+    )
+    _rule_change(
+        rule, action=TriageRuleChangeAction.CREATED, before=None, actor=actor, reason=reason, now=now
+    )
+    return rule
+
+
+@transaction.atomic
+def triage_rule_update(
+    *,
+    rule: TriageRule,
+    actor,
+    kind: str,
+    category: str,
+    level: str,
+    data: dict,
+    enabled: bool,
+    reason: str,
+    note: str = "",
+    now: datetime | None = None,
+) -> TriageRule:
+    """Change a rule's patterns, level, category or switch. Nothing changed: no version, no audit."""
+    permissions.check_manage_triage_rules(actor)
+    reason = _require_reason(reason)
+    now = now or timezone.now()
+    rule = TriageRule.objects.select_for_update().get(pk=rule.pk)
+    data = triage_rule_clean_data(rule_id=rule.rule_id, kind=kind, category=category, level=level, data=data)
+    before = _rule_snapshot(rule)
+    rule.kind, rule.category, rule.level, rule.data = kind, category, level, data
+    rule.enabled, rule.note = enabled, note
+    if _rule_snapshot(rule) == before:
+        return rule
+    rule.updated_at = now
+    rule.save()
+    only_switch = {**before, "enabled": enabled} == _rule_snapshot(rule)
+    if only_switch:
+        action = TriageRuleChangeAction.ENABLED if enabled else TriageRuleChangeAction.DISABLED
+    else:
+        action = TriageRuleChangeAction.UPDATED
+    _rule_change(rule, action=action, before=before, actor=actor, reason=reason, now=now)
+    return rule
+
+
+@transaction.atomic
+def triage_rule_set_enabled(
+    *, rule: TriageRule, actor, enabled: bool, reason: str, now: datetime | None = None
+) -> bool:
+    """Switch a rule on or off. Returns whether anything changed."""
+    permissions.check_manage_triage_rules(actor)
+    reason = _require_reason(reason)
+    now = now or timezone.now()
+    rule = TriageRule.objects.select_for_update().get(pk=rule.pk)
+    if rule.enabled == enabled:
+        return False
+    before = _rule_snapshot(rule)
+    rule.enabled = enabled
+    rule.updated_at = now
+    rule.save(update_fields=["enabled", "updated_at"])
+    action = TriageRuleChangeAction.ENABLED if enabled else TriageRuleChangeAction.DISABLED
+    _rule_change(rule, action=action, before=before, actor=actor, reason=reason, now=now)
+    return True
+
+
+def triage_rule_try(*, actor, rule_data: dict, text: str) -> dict:
+    """Run the engine with this rule switched on (and every other rule as it is now) on ``text``,
+    beside the live engine. Changes nothing. Returns both readings for the "test" page."""
+    permissions.check_manage_triage_rules(actor)
+    rows = list(TriageRule.objects.order_by("rule_id"))
+    version = f"{engine.rules_version()}-test"
+    with_rule = engine.build_engine(rows, version=version, override=rule_data).assess(text)
+    live = engine.current_engine().assess(text)
+    return {"with_rule": with_rule, "live": live}

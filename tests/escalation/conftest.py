@@ -96,3 +96,20 @@ def _tasks_in_process(request):
     app.conf.task_always_eager = True
     yield
     app.conf.task_always_eager = saved
+
+
+@pytest.fixture(autouse=True)
+def _fresh_triage_rules():
+    """Each test starts from the packaged rules: no cached rules version, no compiled engine.
+
+    The database rolls back after a test but the cache and the process's engine would not.
+    """
+    from django.core.cache import cache
+
+    from escalation import engine
+
+    cache.delete(engine.VERSION_CACHE_KEY)
+    engine.reset_engine()
+    yield
+    cache.delete(engine.VERSION_CACHE_KEY)
+    engine.reset_engine()
