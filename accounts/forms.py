@@ -6,6 +6,8 @@ from allauth.account.forms import LoginForm as AllauthLoginForm
 from allauth.account.forms import SignupForm as AllauthSignupForm
 from django import forms
 from django.shortcuts import render
+from django.urls import reverse_lazy
+from django.utils.text import format_lazy
 
 from accounts import services
 from accounts.consents import MINIMUM_AGE
@@ -35,7 +37,12 @@ class SignupForm(AllauthSignupForm):
     accept_terms = forms.BooleanField(
         label="I accept the community guidelines and the privacy notice",
         required=True,
-        help_text="Read them at /guidelines/ and /privacy/ before you join.",
+        help_text=format_lazy(
+            'Read the <a href="{}">community guidelines</a> and the '
+            '<a href="{}">privacy notice</a> before you join.',
+            reverse_lazy("guidelines"),
+            reverse_lazy("privacy_notice"),
+        ),
         error_messages={"required": "Please accept the community guidelines and privacy notice to join."},
     )
 

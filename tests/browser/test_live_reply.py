@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
 from django.test import Client
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 
 from community import services
 from community.models import Post, Space
@@ -16,39 +15,6 @@ from tests.browser.helpers import shot
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.browser
-
-TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
-INTEGRATED = "js/live.js" in "".join(
-    (TEMPLATES / name).read_text() for name in ("base.html", "community/thread_detail.html")
-)
-
-
-def _find_url_router(application):
-    """Follow the websocket stack of config.asgi (origin check, cookies, session, auth) to its router."""
-    from channels.routing import URLRouter
-
-    node = application.application_mapping["websocket"]
-    for _ in range(10):
-        if isinstance(node, URLRouter):
-            return node
-        node = getattr(node, "application", None) or getattr(node, "inner", None)
-    raise AssertionError("no URLRouter in the websocket stack of config.asgi")
-
-
-@pytest.fixture
-def live_routes(monkeypatch, settings):
-    """Route ws/live/ and /live/ even before config/routing.py and config/urls.py include them."""
-    from community.routing import websocket_urlpatterns as community_routes
-    from config.asgi import application
-
-    router = _find_url_router(application)
-    if not any(getattr(route, "name", None) == "live" for route in router.routes):
-        monkeypatch.setattr(router, "routes", [*community_routes, *router.routes])
-    try:
-        reverse("live:unread-count")
-        reverse("community:thread-detail", args=[1])
-    except NoReverseMatch:
-        settings.ROOT_URLCONF = "tests.community.test_live_views"
 
 
 def signed_in_page(browser, live_url: str, user):
@@ -62,12 +28,7 @@ def signed_in_page(browser, live_url: str, user):
     return context, context.new_page()
 
 
-@pytest.mark.xfail(
-    not INTEGRATED,
-    reason="templates do not load static/js/live.js yet (see the live-updates integration notes)",
-    strict=True,
-)
-def test_reply_appears_live_on_the_other_members_open_thread(chromium_browser, live_url, live_routes):
+def test_reply_appears_live_on_the_other_members_open_thread(chromium_browser, live_url):
     space = Space.objects.create(slug="low-mood", name="Low mood", description="Days that feel heavy.")
     author = UserFactory(pseudonym="GentleOtter")
     helper = UserFactory(pseudonym="BraveHeron")
@@ -115,12 +76,7 @@ def test_reply_appears_live_on_the_other_members_open_thread(chromium_browser, l
         helper_context.close()
 
 
-@pytest.mark.xfail(
-    not INTEGRATED,
-    reason="templates do not load static/js/live.js yet (see the live-updates integration notes)",
-    strict=True,
-)
-def test_thread_page_works_without_javascript(chromium_browser, live_url, live_routes):
+def test_thread_page_works_without_javascript(chromium_browser, live_url):
     space = Space.objects.create(slug="carers", name="Carers")
     author = UserFactory(pseudonym="QuietLark")
     thread = services.thread_create(author=author, space=space, title="Caring for mum", body="Long week.")
