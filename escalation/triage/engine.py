@@ -38,6 +38,7 @@ _TIMELINE_ESCALATES = frozenset(
     {"timeline_intent", "plan", "method_means", "preparation_farewell", "harm_to_others"}
 )
 _FIRST_AND_LENGTH = itemgetter(0, 1)
+_PASSES = ("rules", "first", "anywhere", "near")
 _FIRST_PASS_CONTEXT = frozenset({"distress", "laughter", "media"})
 # Cues the engine asks about anywhere in a post (_Context.any); every other cue only matters
 # near a rule match.
@@ -166,22 +167,25 @@ class Engine:
         # (distress, read outside laughter and media); (2) the cues the engine looks for
         # anywhere in a post (support, recovery...); (3) the cues it only looks for near a
         # rule match, searched only there (see _near_matches).
-        self._automata = {part: ahocorasick.Automaton() for part in ("rules", "anywhere", "near")}
+        self._automata = {part: ahocorasick.Automaton() for part in _PASSES}
         for words, values in self._index.items():
             key = " " + " ".join(words) + " "
-            parts: dict[str, list[tuple[str, Any]]] = {}
-            for value in values:
-                kind, payload = value
-                part = (
-                    "rules"
-                    if kind != "ctx" or payload in _FIRST_PASS_CONTEXT
-                    else "anywhere"
-                    if payload in _ANYWHERE_CONTEXT
-                    else "near"
-                )
-                parts.setdefault(part, []).append(value)
-            for part, part_values in parts.items():
-                self._automata[part].add_word(key, (len(key), len(words), part_values))
+            rules = [value for value in values if value[0] != "ctx"]
+            if rules:
+                self._automata["rules"].add_word(key, (len(key), len(words), rules))
+            names: dict[str, list[str]] = {}
+            for kind, name in values:
+                if kind == "ctx":
+                    part = (
+                        "first"
+                        if name in _FIRST_PASS_CONTEXT
+                        else "anywhere"
+                        if name in _ANYWHERE_CONTEXT
+                        else "near"
+                    )
+                    names.setdefault(part, []).append(name)
+            for part, part_names in names.items():
+                self._automata[part].add_word(key, (len(key), len(words), tuple(part_names)))
         for automaton in self._automata.values():
             automaton.make_automaton()
         self._longest = max((len(words) for words in self._index), default=1)
@@ -236,26 +240,36 @@ class Engine:
         joined = " " + " ".join(words) + " "
         if reference or joined.count(" ") != len(words) + 1:  # (a word with a space in it)
             occurrences = self._occurrences_by_word(words)
+            rule_found = [(i, n, [v for v in vs if v[0] != "ctx"]) for i, n, vs in occurrences]
+            ctx_found = [(i, n, tuple(p for k, p in vs if k == "ctx")) for i, n, vs in occurrences]
         else:
             # Word k starts at character 1 + k + (letters in the words before it).
             positions = list(map(add, accumulate(map(len, words), initial=0), count(1)))
             word_at = dict(zip(positions, range(len(positions)), strict=True))
-            occurrences = self._occurrences(joined, word_at, self._automata["rules"])
-            anchors = [  # where a rule (or a piece of one) matched
-                (i, i + length - 1)
-                for i, length, values in occurrences
-                if any(kind != "ctx" for kind, _ in values)
-            ]
-            if anchors:
-                occurrences += self._occurrences(joined, word_at, self._automata["anywhere"])
+            automata = self._automata
+            rule_found = self._occurrences(joined, word_at, automata["rules"])
+            ctx_found = self._occurrences(joined, word_at, automata["first"])
+            if rule_found:
+                # Each cue list comes from one automaton, each search in word order: the
+                # lists stay in word order without a merge.
+                ctx_found += self._occurrences(joined, word_at, automata["anywhere"])
+                anchors = [(i, i + length - 1) for i, length, _ in rule_found]
                 for start, end in self._near_ranges(w, anchors, positions):
-                    occurrences += self._occurrences(joined, word_at, self._automata["near"], start, end)
-                occurrences.sort(key=_FIRST_AND_LENGTH)
+                    ctx_found += self._occurrences(joined, word_at, automata["near"], start, end)
         hits: list[_Hit] = []
         ctx: dict[str, list[tuple[int, int]]] = {}
         pieces: dict[int, list[tuple[int, int, int]]] = {}
         sentence: list[int] | None = None  # built on first need
-        for i, length, values in occurrences:
+        for i, length, names in ctx_found:
+            last = i + length - 1
+            if length > 1:
+                if sentence is None:
+                    sentence = w.sentence
+                if sentence[i] != sentence[last]:
+                    continue
+            for name in names:
+                ctx.setdefault(name, []).append((i, last))
+        for i, length, values in rule_found:
             last = i + length - 1
             if length > 1:
                 if sentence is None:
@@ -265,8 +279,6 @@ class Engine:
             for kind, payload in values:
                 if kind == "rule":
                     hits.append(_Hit(payload, i, last, [w.span(i, last)]))
-                elif kind == "ctx":
-                    ctx.setdefault(payload, []).append((i, last))
                 else:
                     wild_id, piece_no = payload
                     pieces.setdefault(wild_id, []).append((piece_no, i, last))
@@ -380,7 +392,14 @@ class Engine:
         for h in idioms:
             h.effect, h.level = "idiom", "none"
         for h in signals:
-            if any(i.first <= h.last and h.first <= i.last for i in idioms):
+            # An idiom silences the signal it overlaps, unless it lies inside a longer signal
+            # ("wouldn't care if I died" holds the idiom "I died").
+            if any(
+                i.first <= h.last
+                and h.first <= i.last
+                and not (h.first <= i.first and i.last <= h.last and h.last - h.first > i.last - i.first)
+                for i in idioms
+            ):
                 h.effect, h.level = "idiom", "none"
                 continue
             self._judge(h, c)
@@ -392,7 +411,9 @@ class Engine:
         distress = [
             (a, b)
             for a, b in c.ctx.get("distress", ())
-            if not c.in_sentence("laughter", w.sentence[a]) and not c.in_sentence("media", w.sentence[a])
+            if not c.in_sentence("laughter", w.sentence[a])
+            and not c.in_sentence("media", w.sentence[a])
+            and not any(i.first <= b and a <= i.last for i in idioms)  # "died" in "died inside"
         ]
         if level == "none" and distress:
             level = "low"
@@ -551,6 +572,11 @@ class Engine:
         own = [h for h in live if h.effect == "counted" and h.subject == "self" and h.time != "historical"]
         categories = {h.rule.category for h in own if LEVEL_RANK[h.level] >= LEVEL_RANK["moderate"]}
         subcats = {h.rule.subcategory for h in own}
+        preparations = {
+            h.rule.id
+            for h in own
+            if h.rule.category == "preparation_farewell" and LEVEL_RANK[h.level] >= LEVEL_RANK["high"]
+        }
         for h in own:
             if h.rule.tense == "past" or h.time in ("recent_weeks", "historical"):
                 continue
@@ -560,6 +586,8 @@ class Engine:
             imminent = (
                 (intends and c.near("timeline", h.first, h.last))
                 or (cat == "preparation_farewell" and categories & _IDEATION)
+                # Final arrangements beside a farewell: the suicidal context is the pair.
+                or (cat == "preparation_farewell" and len(preparations) > 1)
                 or (cat == "plan" and categories & {"active_ideation", "timeline_intent", "method_means"})
                 or ("means_at_hand" in subcats and cat in {"active_ideation", "timeline_intent", "plan"})
                 or (h.rule.subcategory == "means_at_hand" and h.time == "now")
