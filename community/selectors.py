@@ -100,7 +100,12 @@ def keyset_page(
     if position is not None:
         moment, pk = position
         op = "lt" if descending else "gt"
-        qs = qs.filter(Q(**{f"{field_name}__{op}": moment}) | Q(**{field_name: moment, f"pk__{op}": pk}))
+        # The first condition is implied by the second; it is there for the database: as a range
+        # on the index's second column it starts the scan at the cursor. Without it PostgreSQL
+        # walks the index from the first row of the thread or space and filters its way there.
+        qs = qs.filter(**{f"{field_name}__{op}e": moment}).filter(
+            Q(**{f"{field_name}__{op}": moment}) | Q(**{field_name: moment, f"pk__{op}": pk})
+        )
     order = [f"-{field_name}", "-pk"] if descending else [field_name, "pk"]
     items = list(qs.order_by(*order)[: size + 1])
     next_cursor = None
@@ -183,8 +188,8 @@ def member_controls(*, user) -> dict[str, set[int]]:
 def thread_posts_page(*, actor, thread: Thread, cursor: str | None = None, size: int | None = None) -> Page:
     """The posts of a thread the actor may see, oldest first, with reactions and mute marks.
 
-    Each post gets ``.reaction_summary``, ``.is_muted``, ``.author_blocked`` and (staff only)
-    ``.revision_list``.
+    Each post gets ``.reaction_summary``, ``.is_mine``, ``.is_muted``, ``.author_blocked`` and
+    (staff only) ``.revision_list``.
     """
     qs = (
         Post.objects.filter(thread=thread)
@@ -206,6 +211,7 @@ def thread_posts_page(*, actor, thread: Thread, cursor: str | None = None, size:
             revisions[revision.post_id].append(revision)
     for post in page.items:
         post.reaction_summary = summaries[post.pk]
+        post.is_mine = post.author_id == actor.pk
         post.is_muted = post.author_id in muted and post.author_id != actor.pk
         post.author_blocked = post.author_id in blocked
         post.revision_list = revisions.get(post.pk, [])

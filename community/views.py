@@ -237,15 +237,25 @@ def post_delete(request: HttpRequest, pk: int) -> HttpResponse:
 @forum_view
 @require_POST
 def post_react(request: HttpRequest, pk: int) -> HttpResponse:
+    """Add a reaction (``kind=<kind>``) or take one back (``remove=<kind>``).
+
+    The thread page has one reaction form per post; each button carries its own name and
+    value, so the pressed one says what to do.
+    """
     post = _get_post(request, pk)
     back = _thread_url(post.thread_id, post)
-    form = ReactionForm(request.POST)
-    if not form.is_valid():
+    removing = "remove" in request.POST
+    form = ReactionForm({"kind": request.POST.get("remove" if removing else "kind")})
+    if (removing and "kind" in request.POST) or not form.is_valid():
         return _action_error(request, "Please choose one of the reactions shown.", back=back)
-    try:
-        services.reaction_add(user=request.user, post=post, kind=form.cleaned_data["kind"])
-    except ValidationError as exc:
-        return _action_error(request, _first_message(exc), back=back)
+    kind = form.cleaned_data["kind"]
+    if removing:
+        services.reaction_remove(user=request.user, post=post, kind=kind)
+    else:
+        try:
+            services.reaction_add(user=request.user, post=post, kind=kind)
+        except ValidationError as exc:
+            return _action_error(request, _first_message(exc), back=back)
     return redirect("community:post-jump", pk=post.pk)
 
 
