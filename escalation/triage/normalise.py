@@ -57,9 +57,10 @@ class _Chunk(NamedTuple):
     count: int
     hot: bool  # holds a key word
     stepped: bool  # holds a sentence or clause step
+    steps: tuple[tuple[int, int, int], ...]  # (before word j, sentence step, clause step), non-zero
 
 
-_BREAK = _Chunk((), (1,), (1,), (), (), 0, False, True)  # a line break between chunks
+_BREAK = _Chunk((), (1,), (1,), (), (), 0, False, True, ((0, 1, 1),))  # a line break between chunks
 _HOT = attrgetter("hot")
 _WORDS = attrgetter("words")
 _STEPPED = attrgetter("stepped")
@@ -200,17 +201,16 @@ class Words:
         runs: list[int] = []
         sentence = clause = position = 0
         for k in compress(range(len(entries)), map(_STEPPED, entries)):
-            entry, base = entries[k], before[k]
-            for j, ds, dc in zip(count(), entry.sentence_steps, entry.clause_steps):
-                if ds or dc:
-                    at = base + j  # the step comes just before word number ``at``
-                    if at > position:
-                        values_s.append(sentence)
-                        values_c.append(clause)
-                        runs.append(at - position)
-                        position = at
-                    sentence += ds
-                    clause += dc
+            base = before[k]
+            for j, ds, dc in entries[k].steps:
+                at = base + j  # the step comes just before word number ``at``
+                if at > position:
+                    values_s.append(sentence)
+                    values_c.append(clause)
+                    runs.append(at - position)
+                    position = at
+                sentence += ds
+                clause += dc
         total = len(self.words)
         if total > position:
             values_s.append(sentence)
@@ -437,6 +437,13 @@ class Normaliser:
             len(words),
             not self.keys.isdisjoint(words),
             any(sentence_steps) or any(clause_steps) or bool(ds or dc),
+            tuple(
+                (j, a, b)
+                for j, a, b in zip(
+                    range(len(words) + 1), (*sentence_steps, ds), (*clause_steps, dc), strict=True
+                )
+                if a or b
+            ),
         )
         if len(self._chunks) >= _CHUNK_CACHE_SIZE:
             self._chunks.clear()
