@@ -7,6 +7,7 @@ MODERATION_FLAG_THRESHOLD_NO_GUIDE   the same when no guide is on shift (default
 MODERATION_GUIDE_ON_SHIFT_SECONDS a guide counts as on shift for this long after logging in or
                                   claiming an item (default 1 hour)
 MODERATION_HOLD_NEW_MEMBERS_WITHOUT_GUIDE   hold new members' posts when no guide is on shift
+                                  (default False: set it True in production, where guides log in)
 MODERATION_FLAGS_PER_HOUR         how many posts one member may report in an hour (default 10)
 MODERATION_STAFF_MFA_REQUIRED     staff need TOTP before staff pages (default True)
 MODERATION_REGEX_TIMEOUT          seconds one watched regular expression may spend on one post
@@ -49,7 +50,7 @@ def guide_on_shift_window() -> timedelta:
 
 
 def hold_new_members_without_guide() -> bool:
-    return bool(getattr(settings, "MODERATION_HOLD_NEW_MEMBERS_WITHOUT_GUIDE", True))
+    return bool(getattr(settings, "MODERATION_HOLD_NEW_MEMBERS_WITHOUT_GUIDE", False))
 
 
 def flags_per_hour() -> int:

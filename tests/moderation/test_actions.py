@@ -340,7 +340,7 @@ def test_warn_suspend_ban_and_lift(member, guide):
         ModerationMessage.objects.filter(recipient=member).values_list("kind", flat=True).order_by("pk")
     )
     assert kinds == ["warning", "suspension", "ban"]
-    assert [a for a in AuditEntry.objects.order_by("pk").values_list("action", flat=True)] == [
+    assert list(AuditEntry.objects.order_by("pk").values_list("action", flat=True)) == [
         "moderation.member.warn",
         "moderation.member.suspend",
         "moderation.member.ban",
