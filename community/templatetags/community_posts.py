@@ -1,4 +1,4 @@
-"""Cheap per-post pieces for ``community/_post.html``, which a thread page includes 30 times.
+"""Cheap per-item pieces for ``community/_post.html`` and ``_thread_row.html``, included 30 times a page.
 
 ``{% post_actions post %}``
     The post's ``<footer>`` content: one reaction form (a button per kind; the pressed button's
@@ -8,10 +8,12 @@
     URLs come from ``post_urls``: ``{% url %}`` resolves the URLconf on every call (≈ 8 per
     post, 230 per page); here each URL name is reversed once per URLconf and script prefix with
     a sentinel id, and a post's URL is the two halves around that id joined with its own.
-``{{ post.created_at|post_time }}``
+``{{ post.created_at|time_ago }}``
     ``<time datetime="…">3 hours ago</time>``: "just now", minutes, hours or days ago within a
     week, else the date. A few integer divisions instead of ``naturaltime``'s translated
-    ``timesince`` (≈ 0.35 ms a post).
+    ``timesince`` (≈ 0.35 ms a call).
+``{{ thread|thread_url }}``
+    The thread page's URL, from the same reversed halves.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ register = template.Library()
 # An id no real URL of these patterns contains elsewhere: the reversed URL is split around it.
 SENTINEL_ID = 918273645
 
+THREAD_URL_NAME = "community:thread-detail"
 POST_URL_NAMES = {
     "jump": "community:post-jump",
     "edit": "community:post-edit",
@@ -56,6 +59,7 @@ def _url_halves(urlconf: str, script_prefix: str) -> dict[str, tuple[str, str]]:
         key: _split(reverse(name, urlconf=urlconf, args=[SENTINEL_ID]))
         for key, name in POST_URL_NAMES.items()
     }
+    halves["thread"] = _split(reverse(THREAD_URL_NAME, urlconf=urlconf, args=[SENTINEL_ID]))
     for action in MEMBER_ACTIONS:
         halves[action] = _split(
             reverse("community:member-control", urlconf=urlconf, args=[SENTINEL_ID, action])
@@ -63,9 +67,20 @@ def _url_halves(urlconf: str, script_prefix: str) -> dict[str, tuple[str, str]]:
     return halves
 
 
+def _current_halves() -> dict[str, tuple[str, str]]:
+    return _url_halves(get_urlconf() or settings.ROOT_URLCONF, get_script_prefix())
+
+
+@register.filter
+def thread_url(thread) -> str:
+    """``{{ thread|thread_url }}`` is ``{% url 'community:thread-detail' thread.pk %}``, cheaply."""
+    before, after = _current_halves()["thread"]
+    return f"{before}{thread.pk}{after}"
+
+
 def post_urls(post) -> dict[str, str]:
     """The URLs ``_post.html`` links or posts to for this post, as ``{% url %}`` would give them."""
-    halves = _url_halves(get_urlconf() or settings.ROOT_URLCONF, get_script_prefix())
+    halves = _current_halves()
     pk, author_id = str(post.pk), str(post.author_id)
     urls = {key: f"{halves[key][0]}{pk}{halves[key][1]}" for key in POST_URL_NAMES}
     mute = "unmute" if getattr(post, "is_muted", False) else "mute"
@@ -166,7 +181,7 @@ def relative_time(moment: datetime, now: datetime | None = None) -> str:
 
 
 @register.filter
-def post_time(moment: datetime | None) -> str:
+def time_ago(moment: datetime | None) -> str:
     if moment is None:
         return ""
     return mark_safe(  # noqa: S308 (an ISO timestamp and a label made of digits and constants)

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from community import services
 from community.models import MemberControlKind, Notification, Reaction
-from community.templatetags.community_posts import post_urls, relative_time
+from community.templatetags.community_posts import post_urls, relative_time, thread_url
 from tests.community.conftest import make_thread
 
 pytestmark = pytest.mark.django_db
@@ -148,7 +148,7 @@ def test_every_form_carries_the_same_working_csrf_token(member, other_member, sp
     assert Reaction.objects.filter(user=member, post=reply).exists()
 
 
-def test_post_urls_match_reverse_also_under_a_script_prefix(member, other_member, space):
+def test_post_and_thread_urls_match_reverse_also_under_a_script_prefix(member, other_member, space):
     reply = services.post_create(
         author=other_member, thread=make_thread(author=member, space=space), body="Hi"
     )
@@ -167,6 +167,7 @@ def test_post_urls_match_reverse_also_under_a_script_prefix(member, other_member
                 "block_toggle": reverse("community:member-control", args=[other_member.pk, "block"]),
             }
             assert urls["jump"].startswith(prefix)
+            assert thread_url(reply.thread) == reverse("community:thread-detail", args=[reply.thread_id])
         finally:
             set_script_prefix("/")
 
@@ -209,10 +210,22 @@ def test_relative_time_older_than_a_week_is_the_local_date(settings):
     assert relative_time(moment, moment + timedelta(days=8)) == "7 Mar 2026"
 
 
-def test_post_time_element(client, member, space):
+def test_time_ago_element(client, member, space):
     post = make_thread(author=member, space=space).opening_post
     client.force_login(member)
     html = article(
         client.get(reverse("community:thread-detail", args=[post.thread_id])).content.decode(), post.pk
     )
     assert f'<time datetime="{timezone.localtime(post.created_at).isoformat()}">just now</time>' in html
+
+
+def test_thread_rows_link_to_their_threads_with_relative_times(client, member, other_member, space):
+    thread = make_thread(author=member, space=space, title="Row test", age=timedelta(hours=3))
+    services.post_create(author=other_member, thread=thread, body="A reply")
+    client.force_login(other_member)
+    html = client.get(reverse("community:space-detail", args=[space.slug])).content.decode()
+    assert f'<a href="{reverse("community:thread-detail", args=[thread.pk])}">Row test</a>' in html
+    assert "· started <time datetime=" in html
+    assert ">3 hours ago</time>" in html
+    assert "· last reply <time datetime=" in html
+    assert ">just now</time>" in html
