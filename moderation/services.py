@@ -416,7 +416,7 @@ def flag_create(*, reporter, post: Post, reason: str, note: str = "", now: datet
     if len(note) > 500:
         raise ValidationError({"note": "Notes can be at most 500 characters."}, code="too_long")
     post = (
-        Post.objects.select_for_update()
+        Post.objects.select_for_update(of=("self",))
         .select_related("thread__space", "thread__opening_post")
         .get(pk=post.pk)
     )
