@@ -9,12 +9,15 @@
   var list = document.getElementById("pending-alerts");
   var status = document.getElementById("live-status");
   var notifyButton = document.getElementById("enable-notifications");
-  var csrf = (document.cookie.match(/(?:^|; )csrftoken=([^;]+)/) || [])[1] || "";
+  // The token from a form on the page (always there: the nav's log-out form), else the cookie.
+  var tokenInput = document.querySelector("input[name=csrfmiddlewaretoken]");
+  var csrf = tokenInput ? tokenInput.value : ((document.cookie.match(/(?:^|; )csrftoken=([^;]+)/) || [])[1] || "");
   var seen = {};
   var retry = 1000;
   var audioContext = null;
 
-  function urlFor(template, id) { return template.replace(/0\/$/, id + "/"); }
+  // Templates are reversed with the id 0: "/clinician/alerts/0/acknowledge/", "/clinician/cases/0/".
+  function urlFor(template, id) { return template.replace(/\/0\//, "/" + encodeURIComponent(id) + "/"); }
 
   function beep() {
     try {
@@ -62,16 +65,23 @@
     item.appendChild(document.createTextNode(" (" + payload.level + ") · round " + payload.round + " · " + payload.target + " "));
     var button = document.createElement("button");
     button.type = "button";
+    button.className = "button";
     button.textContent = "Acknowledge";
     button.addEventListener("click", function () { acknowledge(id, item); });
     item.appendChild(button);
     var link = document.createElement("a");
     link.href = urlFor(root.dataset.caseUrlTemplate, payload.case_id);
-    link.textContent = " Open case";
+    link.textContent = "Open case";
     item.appendChild(link);
     list.insertBefore(item, list.firstChild);
-    if (!payload.replay) { beep(); notify(payload); }
+    if (!payload.replay) { beep(); notify(payload); casesChanged(payload.case_id); }
     document.title = "(!) Crisis alert · Kindred";
+  }
+
+  function casesChanged(caseId) {
+    var stale = document.getElementById("cases-stale");
+    var listed = document.querySelector('#cases-title ~ table a[href="' + urlFor(root.dataset.caseUrlTemplate, caseId) + '"]');
+    if (stale && !listed) stale.hidden = false;
   }
 
   function removeAlert(payload) {
