@@ -16,10 +16,11 @@ it: held if high or imminent).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from django.db import transaction
+
+from community import hooks as community_hooks
 
 if TYPE_CHECKING:
     from escalation.models import RiskAssessment
@@ -27,28 +28,18 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-class Hook:
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self._receivers: dict[str, Callable[..., object]] = {}
+class Hook(community_hooks.Hook):
+    """community's hook registry (connect, disconnect, receivers), with a generic ``send``.
 
-    def __repr__(self) -> str:
-        return f"<Hook {self.name}: {list(self._receivers)}>"
-
-    def connect(self, receiver: Callable[..., object], *, dispatch_uid: str) -> None:
-        self._receivers[dispatch_uid] = receiver
-
-    def disconnect(self, *, dispatch_uid: str) -> None:
-        self._receivers.pop(dispatch_uid, None)
-
-    @property
-    def receivers(self) -> dict[str, Callable[..., object]]:
-        return dict(self._receivers)
+    community's own ``run`` is specific to a submitted post (it returns a ``PostDecision`` and
+    holds the post when a receiver fails); escalation's hooks pass other objects, so they add
+    ``send`` and keep everything else.
+    """
 
     def send(self, **kwargs) -> list[str]:
         """Call every receiver in its own savepoint; return the uids that failed."""
         failed = []
-        for uid, receiver in list(self._receivers.items()):
+        for uid, receiver in self.receivers.items():
             try:
                 with transaction.atomic():
                     receiver(**kwargs)
