@@ -9,8 +9,9 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from celery.signals import worker_process_init, worker_ready
 
-from escalation import alerts, health, services
+from escalation import alerts, engine, health, services
 from escalation.models import DeliveryStatus
 
 logger = logging.getLogger(__name__)
@@ -51,3 +52,14 @@ def run_escalations() -> int:
     due = services.cases_run_due()
     alerts.deliveries_redrive()
     return due
+
+
+@worker_ready.connect
+@worker_process_init.connect
+def warm_triage_engine(**kwargs) -> None:
+    """Compile the triage engine when a worker (or a pool child) starts, not in the first
+    crisis post's task (≈ 170 ms). A failure here is logged; the task builds it later."""
+    try:
+        engine.current_engine()
+    except Exception:
+        logger.exception("Could not build the triage engine at worker start")

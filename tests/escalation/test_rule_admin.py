@@ -460,3 +460,24 @@ def test_screening_goes_on_when_the_cache_is_down(db, monkeypatch):
     assert engine.rules_version() == 3
     assert engine.screen(SLANG).level == "none"
     assert engine.screen(IMMINENT_TEXT).level == "imminent"
+
+
+def test_a_starting_worker_compiles_the_engine_with_the_current_rules(
+    clinical_lead, django_capture_on_commit_callbacks
+):
+    from escalation import tasks
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.triage_rule_create(
+            actor=clinical_lead,
+            rule_id="LOCAL-GLIMMER",
+            kind="signal",
+            category="active_ideation",
+            level="high",
+            data={"patterns": ["go glimmerdark"]},
+            reason="Slang seen in the community.",
+        )
+    assert engine._compiled.engine is None
+    tasks.warm_triage_engine()
+    assert engine._compiled.version == 1
+    assert "LOCAL-GLIMMER" in {rule.id for rule in engine._compiled.engine.rules}
