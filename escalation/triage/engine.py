@@ -159,7 +159,7 @@ class Engine:
                 words = self._phrase(phrase)
                 if words:
                     self._add(words, ("ctx", name))
-        self.normaliser.set_keys(self._key_words(context))
+        self.normaliser.set_keys(self._key_words(context), self._joinable())
         self._first = {word: tuple(sorted(lengths)) for word, lengths in self._first.items()}
         # Every phrase as " w1 w2 ", so one Aho-Corasick pass over " ".join(words) finds each
         # occurrence of each phrase, overlapping ones included, on whole words only. Three
@@ -213,6 +213,20 @@ class Engine:
             if words:
                 keys.add(min(words, key=lambda word: (frequency.get(word, 0), -len(word), word)))
         return frozenset(keys)
+
+    def _joinable(self) -> frozenset[tuple[str, ...]]:
+        """Every run of two or more words inside a signal pattern ("sewer slide", "kil myself")."""
+        runs: set[tuple[str, ...]] = set()
+        for rule in self.rules:
+            if rule.kind != "signal":
+                continue
+            for pattern in rule.patterns:
+                for piece in pattern.split("*"):
+                    words = self._phrase(piece)
+                    for i in range(len(words)):
+                        for j in range(i + 2, len(words) + 1):
+                            runs.add(words[i:j])
+        return frozenset(runs)
 
     @staticmethod
     def _version(base: RuleSet, extras: list[RuleSet], disabled: frozenset[str]) -> str:
@@ -384,8 +398,12 @@ class Engine:
         signals.sort(key=lambda h: (h.first, -(h.last - h.first)))
         kept: list[_Hit] = []
         for h in signals:
-            if any(k.first <= h.first and h.last <= k.last for k in kept):
-                continue  # inside a longer signal: "going to kill myself" reads as one thing
+            # Inside a longer signal: "going to kill myself" reads as one thing; but a weak
+            # phrase around a strong one ("how many * would it take") never hides it.
+            if any(
+                k.first <= h.first and h.last <= k.last and (h.rule.weak or not k.rule.weak) for k in kept
+            ):
+                continue
             kept.append(h)
         signals = kept
 
@@ -472,7 +490,8 @@ class Engine:
         h.level = self._self_level(h, c)
         if rule.hyperbole_ok and not c.any("sincerity"):
             clause = c.clause[h.first]
-            thought = {"thinking", "think", "thoughts", "keep"} & set(
+            # Words as normalised (repeats collapsed: "keep" reads "kep").
+            thought = {"thinking", "think", "thoughts", "kep", "picturing", "imagining", "imagine"} & set(
                 c.w.words[max(0, h.first - 3) : h.first]
             )
             if not thought and (c.in_sentence("laughter", sentence) or c.in_clause("trivial", clause)):
@@ -523,10 +542,12 @@ class Engine:
     def _combine(signals: list[_Hit], c: _Context) -> None:
         """Post-level steps: weak signals, hyperbole, and combinations that raise the level."""
         live = [h for h in signals if h.effect in ("counted", "hyperbole")]
+        # A hyperbole ("gonna jump off a bridge lmao") gives no context to a weak signal.
         strong_self = [
             h
             for h in live
-            if not h.rule.weak
+            if h.effect == "counted"
+            and not h.rule.weak
             and h.subject == "self"
             and h.rule.category not in ("passive_ideation", "self_harm")
             and LEVEL_RANK[h.level] >= LEVEL_RANK["moderate"]
@@ -534,7 +555,10 @@ class Engine:
         for h in live:
             # A farewell or giving things away beside a move, a holiday or bedtime is harmless.
             farewell = h.rule.category == "preparation_farewell" and h.subject == "self"
-            other_risk = any(k.rule.category != "preparation_farewell" for k in strong_self)
+            # A place or a means beside the farewell ("the cliff top... not coming back") keeps it.
+            other_risk = any(k.rule.category != "preparation_farewell" for k in strong_self) or any(
+                k.rule.category == "method_means" and k.subject == "self" for k in live
+            )
             if farewell and c.near("harmless", h.first, h.last) and not other_risk:
                 h.effect, h.level = "harmless", "none"
         for h in live:
@@ -544,12 +568,22 @@ class Engine:
             if c.in_sentence("harmless", sentence):
                 h.effect, h.level = "harmless", "none"
                 continue
-            others = {k.rule.id for k in live if k.rule.weak and k is not h and k.rule.id != h.rule.id}
+            # Another weak signal is context, even of the same rule when it says something else
+            # ("not coming back" ... "got everything ready"); two means words are not.
+            others = [
+                k
+                for k in live
+                if k.rule.weak
+                and k is not h
+                and (k.last < h.first or h.last < k.first)
+                and (k.rule.id != h.rule.id or h.rule.category != "method_means")
+            ]
             context = (
                 strong_self
                 or others
-                or c.near("timeline", h.first, h.last)
-                or c.near("thinking", h.first, h.last)
+                # An act in progress said vaguely ("it's done") needs a real signal, not a time.
+                or (h.rule.category != "attempt_in_progress" and c.near("timeline", h.first, h.last))
+                or (h.rule.category != "attempt_in_progress" and c.near("thinking", h.first, h.last))
                 or (h.subject == "other" and any(k.subject == "other" and not k.rule.weak for k in live))
             )
             self_harm_frame = any(k.rule.category == "self_harm" for k in live) and not strong_self
@@ -582,7 +616,9 @@ class Engine:
                 continue
             cat = h.rule.category
             raise_to = None
-            intends = cat in _TIMELINE_ESCALATES or (cat == "active_ideation" and c.intent_before(h.first))
+            intends = cat in _TIMELINE_ESCALATES or (
+                cat in ("active_ideation", "passive_ideation") and c.intent_before(h.first)
+            )
             imminent = (
                 (intends and c.near("timeline", h.first, h.last))
                 or (cat == "preparation_farewell" and categories & _IDEATION)
@@ -591,10 +627,19 @@ class Engine:
                 or (cat == "plan" and categories & {"active_ideation", "timeline_intent", "method_means"})
                 or ("means_at_hand" in subcats and cat in {"active_ideation", "timeline_intent", "plan"})
                 or (h.rule.subcategory == "means_at_hand" and h.time == "now")
+                # Intent beside a method or a place ("not coming back" at "the cliff top").
+                or (cat == "timeline_intent" and "method_means" in categories)
+                # Final arrangements (a will, letters, rehoming a pet) beside distress: rule 8.
+                or (cat == "preparation_farewell" and h.rule.act and c.near("distress", h.first, h.last))
             )
             high = (
-                cat == "passive_ideation" and categories & {"method_means", "active_ideation", "plan"}
-            ) or (cat in ("passive_ideation", "active_ideation") and c.near("vague_future", h.first, h.last))
+                (cat == "passive_ideation" and categories & {"method_means", "active_ideation", "plan"})
+                or (
+                    cat in ("passive_ideation", "active_ideation") and c.near("vague_future", h.first, h.last)
+                )
+                # Conditional or veiled intent said in earnest ("if he leaves I'm done, not joking").
+                or (h.rule.subcategory in ("veiled", "conditional") and c.near("sincerity", h.first, h.last))
+            )
             if imminent:
                 raise_to = "imminent"
             elif high:

