@@ -432,6 +432,8 @@ class Engine:
             if not c.in_sentence("laughter", w.sentence[a])
             and not c.in_sentence("media", w.sentence[a])
             and not any(i.first <= b and a <= i.last for i in idioms)  # "died" in "died inside"
+            # A supportive reply's "you don't have to be alone" is not the author's distress.
+            and not (c.any("support") and c.in_sentence("you_subject", w.sentence[a]))
         ]
         if level == "none" and distress:
             level = "low"
@@ -466,7 +468,9 @@ class Engine:
             h.effect, h.level = "addressed", "none"
             return
         explicit_self = rule.person == "self" or (h.subject == "self" and c.explicit_self(h.first))
-        if not explicit_self and (c.in_sentence("media", sentence) or c.in_sentence("info", sentence)):
+        # "Reading about..." is a topic, unless the post says it is not ("not for a project").
+        topic = c.in_sentence("media", sentence) or c.in_sentence("info", sentence)
+        if not explicit_self and topic and not c.any("sincerity"):
             h.effect, h.level = "topic", "none"
             return
         if h.subject == "other" and c.any("support") and not c.any("concrete_other"):
@@ -554,7 +558,7 @@ class Engine:
         ]
         for h in live:
             # A farewell or giving things away beside a move, a holiday or bedtime is harmless.
-            farewell = h.rule.category == "preparation_farewell" and h.subject == "self"
+            farewell = h.rule.category == "preparation_farewell"
             # A place or a means beside the farewell ("the cliff top... not coming back") keeps it.
             other_risk = any(k.rule.category != "preparation_farewell" for k in strong_self) or any(
                 k.rule.category == "method_means" and k.subject == "self" for k in live
@@ -570,20 +574,41 @@ class Engine:
                 continue
             # Another weak signal is context, even of the same rule when it says something else
             # ("not coming back" ... "got everything ready"); two means words are not.
+            place = h.rule.subcategory == "location"
+            loose = h.rule.category != "attempt_in_progress" and not place
             others = [
                 k
                 for k in live
                 if k.rule.weak
                 and k is not h
                 and (k.last < h.first or h.last < k.first)
-                and (k.rule.id != h.rule.id or h.rule.category != "method_means")
+                and (
+                    k.rule.id != h.rule.id
+                    # the same rule saying something else close by ("not coming back" ...
+                    # "got everything ready"); two means or place words are not context
+                    or (
+                        (h.rule.category != "method_means" or h.rule.subcategory == "research")
+                        and c.w.words[k.first : k.last + 1] != c.w.words[h.first : h.last + 1]
+                        and abs(c.sentence[k.first] - c.sentence[h.first]) <= 2
+                    )
+                )
             ]
             context = (
                 strong_self
                 or others
-                # An act in progress said vaguely ("it's done") needs a real signal, not a time.
-                or (h.rule.category != "attempt_in_progress" and c.near("timeline", h.first, h.last))
-                or (h.rule.category != "attempt_in_progress" and c.near("thinking", h.first, h.last))
+                # A time or "thinking about it" wakes a vague intent or a means word; an act said
+                # vaguely ("it's done") or a place ("the cliff path on Sunday") needs more.
+                or (loose and c.near("timeline", h.first, h.last))
+                or (loose and c.near("thinking", h.first, h.last))
+                or (loose and c.near("sincerity", h.first, h.last))  # "I'm done, I mean it"
+                # Being at a height now, or final arrangements, beside distress (rule 8).
+                or (
+                    (
+                        (place and h.rule.category == "attempt_in_progress")
+                        or (h.rule.category == "preparation_farewell" and h.subject == "self")
+                    )
+                    and (c.near("distress", h.first, h.last) or (place and h.time == "now"))
+                )
                 or (h.subject == "other" and any(k.subject == "other" and not k.rule.weak for k in live))
             )
             self_harm_frame = any(k.rule.category == "self_harm" for k in live) and not strong_self

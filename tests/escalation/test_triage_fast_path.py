@@ -77,10 +77,10 @@ def test_prefilter_never_skips_obfuscation_languages_or_long_tails(tail, expecte
 
 
 def test_plain_chat_is_skipped_with_an_empty_result(engine):
-    result = engine.assess("Planted tomatoes on the balcony, fingers crossed.")
-    assert engine.normaliser.read("Planted tomatoes on the balcony, fingers crossed.") is None
+    result = engine.assess("Planted tomatoes in the garden, fingers crossed.")
+    assert engine.normaliser.read("Planted tomatoes in the garden, fingers crossed.") is None
     assert (result.level, result.score, result.categories, result.rules) == ("none", 0.0, (), ())
-    assert result == engine.assess("Planted tomatoes on the balcony, fingers crossed.", reference=True)
+    assert result == engine.assess("Planted tomatoes in the garden, fingers crossed.", reference=True)
 
 
 def test_keys_cover_every_rule_pattern(engine):

@@ -1,0 +1,94 @@
+"""The general mechanisms behind rules 2025.11.3 (one example each, worded apart from the data sets).
+
+Each case exercises a mechanism rather than one phrase: a weak cue woken by another, a place
+beside an intent, a final arrangement beside distress, joined-up slang split into the words a
+rule says, a strong signal inside a weak phrase, a hyperbole that gives no context.
+"""
+
+import pytest
+
+from escalation.triage import Engine, assess
+
+
+def level(text):
+    return assess(text).level
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # A place alone, or beside a day, is ordinary; beside an intent or a farewell it is a plan.
+        ("Lovely walk along the viaduct on Saturday with the kids.", "none"),
+        ("Parked at the viaduct. Not going back home after tonight.", "imminent"),
+        ("up on the roof of my building right now and everything is too much", "imminent"),
+        # Two different vague intents wake each other; one alone stays quiet.
+        ("I've got everything ready.", "none"),
+        ("I've got everything ready. I'm not coming back.", "high"),  # no time: a veiled farewell
+        # Final arrangements: ordinary alone, imminent beside hopelessness.
+        ("Finally sorted out a will with the solicitor, such a relief.", "none"),
+        ("Sorted out a will and rehomed my hamster. I feel so hopeless.", "imminent"),
+        # An act said vaguely needs a real signal, never just a time.
+        ("It's done! Exams over, party tonight.", "none"),
+        ("took them all. the painkillers. sorry everyone", "imminent"),
+    ],
+)
+def test_weak_cues_need_the_right_company(text, expected):
+    assert level(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["killmyself thoughts again", "thinking about sewerslide", "s e w e r s l i d e on my mind"],
+)
+def test_joined_and_spaced_slang_reads_as_the_plain_words(text):
+    assert level(text) == "high"
+
+
+def test_ordinary_compounds_are_not_split():
+    engine = Engine()
+    words = engine.normaliser.words("the breakdown truck and the bedroom").words
+    assert len(words) == 6  # neither "break down" nor "bed room"
+    assert "sewer" in engine.normaliser.words("sewerslide").words
+
+
+def test_strong_signal_is_not_hidden_inside_a_weak_phrase():
+    # "how many * would it take" is weak (it is also a maths question); the means inside is not.
+    assert level("how many days would it take to walk to Bath") == "none"
+    assert level("how many of my painkillers would it take") == "high"
+
+
+def test_hyperbole_gives_no_context_to_a_weak_intent():
+    assert level("if they cancel the tour I'm gonna jump off a bridge lol") == "none"
+    # Said in earnest it is an intent with a method: a plan (rule 8 takes the higher level).
+    assert level("if they cancel the tour I'm gonna jump off a bridge, I'm not joking") == "imminent"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("If the court rules against me I'm done, and I mean it.", "high"),
+        ("If the court rules against me I'm done lol", "none"),
+    ],
+)
+def test_conditional_intent_said_in_earnest_is_high(text, expected):
+    assert level(text) == expected
+
+
+def test_topic_framing_yields_to_an_explicit_denial_of_it():
+    assert (
+        level("Reading about which pills are the most dangerous in large amounts for my nursing course.")
+        == "none"
+    )
+    assert (
+        level("Reading about which pills are the most dangerous in large amounts. Not for a project.")
+        == "high"
+    )
+
+
+def test_someone_else_sending_a_goodbye_and_not_answering_is_imminent():
+    assert level("My sister texted me goodbye an hour ago and now she isn't picking up") == "imminent"
+    assert level("My sister said goodbye at the airport, she's off to Spain for a month.") == "none"
+
+
+def test_supportive_reply_distress_words_are_not_the_authors():
+    assert level("You don't have to be alone with this, please reach out to the helpline.") == "none"
