@@ -415,7 +415,12 @@ class Engine:
             if any(
                 i.first <= h.last
                 and h.first <= i.last
-                and not (h.first <= i.first and i.last <= h.last and h.last - h.first > i.last - i.first)
+                and not (
+                    len(h.spans) == 1  # a '*' gap filled by an idiom ("took my evening tablets") is not
+                    and h.first <= i.first
+                    and i.last <= h.last
+                    and h.last - h.first > i.last - i.first
+                )
                 for i in idioms
             ):
                 h.effect, h.level = "idiom", "none"
@@ -569,7 +574,17 @@ class Engine:
             if not h.rule.weak or h.subject == "you":
                 continue
             sentence = c.sentence[h.first]
-            if c.in_sentence("harmless", sentence):
+            # A vague cue beside a harmless frame ("Tonight's the night! First date") or a
+            # trivial topic ("I'm done with football") is that frame; a real signal is not.
+            loose = h.rule.category in ("timeline_intent", "preparation_farewell")
+            if c.in_sentence("harmless", sentence) or (
+                loose
+                and not strong_self
+                and (
+                    c.near("harmless", h.first, h.last)
+                    or any(h.last < a <= h.last + 3 for a, _ in c.ctx.get("trivial", ()))
+                )
+            ):
                 h.effect, h.level = "harmless", "none"
                 continue
             # Another weak signal is context, even of the same rule when it says something else

@@ -92,3 +92,21 @@ def test_someone_else_sending_a_goodbye_and_not_answering_is_imminent():
 
 def test_supportive_reply_distress_words_are_not_the_authors():
     assert level("You don't have to be alone with this, please reach out to the helpline.") == "none"
+
+
+def test_an_idiom_filling_a_gap_silences_the_wildcard_signal():
+    assert level("Took my morning tablets with a coffee, feeling fine.") == "none"
+    assert level("Took all my tablets an hour ago.") == "imminent"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Tonight's the night! Big gig, wish me luck.", "none"),
+        ("Tonight's the night. I've said my goodbyes.", "imminent"),
+        ("If we lose the final I'm done with rugby, not joking.", "none"),
+        ("If she leaves I'm done, not joking.", "high"),
+    ],
+)
+def test_vague_intent_beside_a_harmless_or_trivial_frame(text, expected):
+    assert level(text) == expected
