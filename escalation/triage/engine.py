@@ -395,7 +395,8 @@ class Engine:
         idioms = [h for h in hits if h.rule.kind == "idiom"]
         signals = [h for h in hits if h.rule.kind == "signal"]
         # A longer signal inside the same words wins over a shorter one of the same category.
-        signals.sort(key=lambda h: (h.first, -(h.last - h.first)))
+        # The same words in two rules ("vou me matar": ideation and intent): the intent reads first.
+        signals.sort(key=lambda h: (h.first, -(h.last - h.first), h.rule.category not in _TIMELINE_ESCALATES))
         kept: list[_Hit] = []
         for h in signals:
             # Inside a longer signal: "going to kill myself" reads as one thing; but a weak
