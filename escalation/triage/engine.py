@@ -569,7 +569,9 @@ class Engine:
             other_risk = any(k.rule.category != "preparation_farewell" for k in strong_self) or any(
                 k.rule.category == "method_means" and k.subject == "self" for k in live
             )
-            if farewell and c.near("harmless", h.first, h.last) and not other_risk:
+            # Someone else's farewell beside a danger cue ("can't get hold of him") stays.
+            danger = h.subject == "other" and c.any("danger_now")
+            if farewell and c.near("harmless", h.first, h.last) and not other_risk and not danger:
                 h.effect, h.level = "harmless", "none"
         for h in live:
             if not h.rule.weak or h.subject == "you":
@@ -578,12 +580,16 @@ class Engine:
             # A vague cue beside a harmless frame ("Tonight's the night! First date") or a
             # trivial topic ("I'm done with football") is that frame; a real signal is not.
             loose = h.rule.category in ("timeline_intent", "preparation_farewell")
-            if c.in_sentence("harmless", sentence) or (
-                loose
-                and not strong_self
-                and (
-                    c.near("harmless", h.first, h.last)
-                    or any(h.last < a <= h.last + 3 for a, _ in c.ctx.get("trivial", ()))
+            danger = h.subject == "other" and c.any("danger_now")  # no harmless reading
+            if not danger and (
+                c.in_sentence("harmless", sentence)
+                or (
+                    loose
+                    and not strong_self
+                    and (
+                        c.near("harmless", h.first, h.last)
+                        or any(h.last < a <= h.last + 3 for a, _ in c.ctx.get("trivial", ()))
+                    )
                 )
             ):
                 h.effect, h.level = "harmless", "none"
