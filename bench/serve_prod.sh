@@ -23,7 +23,9 @@ export DJANGO_ALLOWED_HOSTS=127.0.0.1,localhost
 export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/kindred_bench}"
 export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379/8}"
 # Persistent connections are per thread; Django's async mode docs advise against them, so the
-# default here is 0 (a connection per request). Set DJANGO_CONN_MAX_AGE to compare.
+# default here is 0 (a connection per request). Measured: with 60 (production.py's default) each
+# request's fresh thread keeps its connection and PostgreSQL soon refuses clients ("too many
+# clients already"); see RESULTS.md. A connection pool is the fix. Set DJANGO_CONN_MAX_AGE to compare.
 export DJANGO_CONN_MAX_AGE="${DJANGO_CONN_MAX_AGE:-0}"
 export DJANGO_LOG_LEVEL="${DJANGO_LOG_LEVEL:-WARNING}"
 
