@@ -470,9 +470,14 @@ class Engine:
         h.level = rule.level
         h.subject = rule.person if rule.person != "any" else c.subject(h.first)
         sentence = c.sentence[h.first]
-        if h.subject == "you":
+        # "Does anyone know if a fall from the fourth floor would kill you" asks about a method
+        # (research), unless the post is a supportive reply.
+        research = rule.category == "method_means" and rule.person == "any" and not c.any("support")
+        if h.subject == "you" and not research:
             h.effect, h.level = "addressed", "none"
             return
+        if h.subject == "you":
+            h.subject = "self"
         explicit_self = rule.person == "self" or (h.subject == "self" and c.explicit_self(h.first))
         # "Reading about..." is a topic, unless the post says it is not ("not for a project").
         topic = c.in_sentence("media", sentence) or c.in_sentence("info", sentence)

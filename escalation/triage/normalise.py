@@ -318,10 +318,13 @@ class Normaliser:
                 if _LEET_CHARS & set(raw)
                 else anyascii(raw)
             )
-        s = raw.lower().replace("'", "").replace("`", "")
+        expansions = self.lexicon.expansions
+        low = raw.lower()
+        if "'" in low and low in expansions:  # "od'd" before it reads as "odd"
+            return expansions[low]
+        s = low.replace("'", "").replace("`", "")
         if not s:
             return ()
-        expansions = self.lexicon.expansions
         if s in expansions:
             return expansions[s]
         if any(c in _LEET_CHARS for c in s) and not _MEASURE_RE.fullmatch(s) and any(c.isalpha() for c in s):
