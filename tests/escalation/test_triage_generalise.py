@@ -110,3 +110,13 @@ def test_an_idiom_filling_a_gap_silences_the_wildcard_signal():
 )
 def test_vague_intent_beside_a_harmless_or_trivial_frame(text, expected):
     assert level(text) == expected
+
+
+def test_apostrophe_slang_is_read_before_the_apostrophe_is_dropped():
+    assert level("i od'd 10 mins ago") == "imminent"
+    assert level("that was odd, see you tomorrow") == "none"
+
+
+def test_a_method_question_to_anyone_is_research_not_an_address():
+    assert level("does anyone know if a fall from the sixth floor window would definitely kill you") == "high"
+    assert level("If you're thinking of jumping off the bridge, please reach out. You matter.") == "none"
