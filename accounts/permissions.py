@@ -14,7 +14,7 @@ from accounts.models import Role
 
 DEFAULT_ROLE_HOME_URL_NAMES: dict[str, str] = {
     Role.MEMBER: "member_home",
-    Role.GUIDE: "guide_home",
+    Role.GUIDE: "moderation:dashboard",
     Role.CLINICIAN: "escalation:dashboard",
     Role.COMMISSIONER: "commissioner_home",
     Role.ADMIN: "staff_home",

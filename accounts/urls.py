@@ -6,7 +6,6 @@ urlpatterns = [
     path("", views.landing, name="landing"),
     path("home/", views.home, name="home"),
     path("member/", views.member_home, name="member_home"),
-    path("guide/", views.guide_home, name="guide_home"),
     path("commissioner/", views.commissioner_home, name="commissioner_home"),
     path("staff/", views.staff_home, name="staff_home"),
     path("account/settings/", views.account_settings, name="account_settings"),

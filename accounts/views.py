@@ -28,11 +28,6 @@ def member_home(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/home_member.html", {"region_name": region_name(request.user.region)})
 
 
-@role_required(Role.GUIDE)
-def guide_home(request: HttpRequest) -> HttpResponse:
-    return render(request, "accounts/home_guide.html")
-
-
 @role_required(Role.COMMISSIONER)
 def commissioner_home(request: HttpRequest) -> HttpResponse:
     organisations = [

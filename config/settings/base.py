@@ -57,6 +57,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "moderation.mfa.StaffMFAMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -103,7 +104,7 @@ LOGOUT_REDIRECT_URL = "landing"
 # Where /home/ sends each role. Later apps move a role's home by changing its URL name here.
 ROLE_HOME_URL_NAMES = {
     "member": "member_home",
-    "guide": "guide_home",
+    "guide": "moderation:dashboard",
     "clinician": "escalation:dashboard",
     "commissioner": "commissioner_home",
     "admin": "staff_home",
@@ -123,6 +124,10 @@ ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+# Guides, clinicians and admins must turn on TOTP before any staff page (moderation.mfa): the
+# views use @staff_page, and the middleware covers the prefixes whose views live elsewhere.
+MODERATION_STAFF_MFA_REQUIRED = env.bool("KINDRED_STAFF_MFA_REQUIRED", default=True)
+STAFF_MFA_PATH_PREFIXES = ("/clinician/", "/django-admin/", "/guide/", "/staff/")
 MFA_TOTP_ISSUER = "Kindred"
 
 LANGUAGE_CODE = "en-gb"

@@ -2,7 +2,7 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from tests.factories import TEST_PASSWORD
+from tests.factories import TEST_PASSWORD, current_totp_code
 
 pytestmark = pytest.mark.django_db
 
@@ -19,9 +19,16 @@ def test_login_by_pseudonym_or_email_lands_on_role_home(client, member, login):
     assert int(client.session["_auth_user_id"]) == member.pk
 
 
-def test_staff_login_lands_on_their_own_home(client, guide):
+def test_staff_login_asks_for_the_authenticator_code_then_lands_on_their_own_home(client, guide):
     response = client.post(LOGIN_URL, {"login": guide.pseudonym, "password": TEST_PASSWORD})
-    assert response.url == reverse("guide_home")
+    assert response.url == reverse("mfa_authenticate")
+    assert "_auth_user_id" not in client.session
+    response = client.post(reverse("mfa_authenticate"), {"code": "000000"})
+    assert response.status_code == 200
+    assert "_auth_user_id" not in client.session
+    response = client.post(reverse("mfa_authenticate"), {"code": current_totp_code()})
+    assert response.url == reverse("moderation:dashboard")
+    assert int(client.session["_auth_user_id"]) == guide.pk
 
 
 def test_wrong_password_is_refused_clearly(client, member):

@@ -38,7 +38,7 @@ def test_clinician_cannot_see_the_queue(client, clinician):
 
 
 def test_guide_without_totp_is_sent_to_set_it_up(client, db):
-    guide = UserFactory(pseudonym="NewGuide", role="guide")
+    guide = UserFactory(pseudonym="NewGuide", role="guide", totp=False)
     login(client, guide)
     response = client.get(reverse("moderation:queue"))
     assert response.status_code == 302
