@@ -13,6 +13,7 @@ from escalation.triage.evaluation import evaluate
 DATA = Path(__file__).resolve().parents[2] / "escalation/triage/data"
 DEVSET = DATA / "devset.jsonl"
 HELDOUT2 = DATA / "heldout2.jsonl"
+HELDOUT3 = DATA / "heldout3.jsonl"
 
 
 def _rows(path):
@@ -20,7 +21,7 @@ def _rows(path):
 
 
 def _report(split):
-    path = HELDOUT2 if split == "heldout2" else DEVSET
+    path = {"heldout2": HELDOUT2, "heldout3": HELDOUT3}.get(split, DEVSET)
     rows = [{**row, "predicted": assess(row["text"]).level} for row in _rows(path) if row["split"] == split]
     return evaluate(rows)
 
@@ -57,7 +58,24 @@ def test_heldout2_is_a_separate_balanced_held_aside_set():
 # rules 2025.11.3 (see RUBRIC.md): it now meets the targets, but it is no longer a blind measure.
 
 
-@pytest.mark.parametrize("split", ["dev", "heldout", "heldout2"])
+# heldout3 (212 posts, written blind by another engineer) was scored once, with rules 2025.11.3,
+# after all tuning: macro-F1 0.599, recall of high+imminent 0.593, precision 0.864, 18 imminent
+# rated moderate or lower, idioms 0.20 of 20. Never tuned on. Strict: passing is news.
+HELDOUT3_MISSES = (
+    "Blind heldout3, single run with rules 2025.11.3: macro-F1 0.599, urgent recall 0.593, urgent"
+    " precision 0.864, 18 imminent rated moderate or lower, idioms 0.20. Targets missed."
+)
+
+
+@pytest.mark.parametrize(
+    "split",
+    [
+        "dev",
+        "heldout",
+        "heldout2",
+        pytest.param("heldout3", marks=pytest.mark.xfail(strict=True, reason=HELDOUT3_MISSES)),
+    ],
+)
 def test_targets(split):
     report = _report(split)
     assert report.urgent_recall >= 0.98, report.as_text()
