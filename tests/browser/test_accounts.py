@@ -4,10 +4,16 @@ import re
 
 import pytest
 
-from accounts.models import ConsentRecord, Role, User
+from accounts.models import STAFF_ROLES, ConsentRecord, Role, User
 from accounts.permissions import role_home_url
 from tests.browser.helpers import shot
-from tests.factories import TEST_PASSWORD, AccessCodeFactory, OrganisationFactory, UserFactory
+from tests.factories import (
+    TEST_PASSWORD,
+    AccessCodeFactory,
+    OrganisationFactory,
+    UserFactory,
+    current_totp_code,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -75,6 +81,13 @@ def test_each_role_logs_in_to_its_own_home(page, role, extra):
     page.locator("input[name=password]").fill(TEST_PASSWORD)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_load_state()
+    if role in STAFF_ROLES:
+        # Staff have an authenticator (staff pages require TOTP): the second step asks for its code.
+        assert "/accounts/2fa/authenticate/" in page.url, page.url
+        shot(page, f"{role}-2fa")
+        page.locator("input[name=code]").fill(current_totp_code())
+        page.get_by_role("button", name="Sign In").click()
+        page.wait_for_load_state()
 
     assert page.url.endswith(role_home_url(user)), page.url
     assert page.locator("main").is_visible()
