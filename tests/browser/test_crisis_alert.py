@@ -38,7 +38,20 @@ def signed_in(browser, live_url: str, user, *, width: int = 1100):
 
 
 @pytest.fixture
-def crisis_setup(live_url, settings):
+def eager_tasks():
+    from config.celery_app import app
+
+    before = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = before
+
+
+@pytest.fixture
+def crisis_setup(live_url, settings, eager_tasks):
+    # This test is about the pages (signposting, the live dashboard, the check-in); the real
+    # worker path (broker, Celery worker, sweeper) is tested in tests/escalation. With REDIS_URL
+    # set there is no worker here, so the assessment task runs in-process on commit (eager_tasks).
     # Moderation's hold of new members' posts (no guide on shift) is not what this test is about.
     settings.MODERATION_HOLD_NEW_MEMBERS_WITHOUT_GUIDE = False
     settings.ESCALATION_ALERT_CHANNELS = ["inapp"]
