@@ -11,7 +11,9 @@ from community.management.commands.seed_bench import DEFAULT_PASSWORD, GUIDE_COU
 from community.models import Post, PostState, Reaction, Space, Subscription, Thread
 from tests.factories import UserFactory
 
-pytestmark = pytest.mark.django_db
+# transaction=True: on PostgreSQL the seeder drops and re-adds foreign keys, which cannot happen
+# inside the test-case transaction ("pending trigger events").
+pytestmark = pytest.mark.django_db(transaction=True)
 
 END = "2025-01-01T00:00:00+00:00"
 
