@@ -5,22 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from accounts.models import Role
 from community import events, hooks, services
 from community.models import Post, PostState, Space, Thread
 from tests.factories import OrganisationFactory, UserFactory
-
-
-@pytest.fixture(autouse=True)
-def _community_urls(settings):
-    """Use the project URLconf if it already includes community.urls, else add it for tests."""
-    try:
-        reverse("community:space-list")
-    except NoReverseMatch:
-        settings.ROOT_URLCONF = "tests.community.urls"
 
 
 @pytest.fixture(autouse=True)

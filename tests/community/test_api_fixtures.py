@@ -1,7 +1,5 @@
 """Shared set-up for the API and search tests (imported by them; no tests here).
 
-* the API and search URLs are mounted even before config/urls.py includes them;
-* the JSON exception handler is switched on exactly as the project setting will be;
 * throttle counters (cache) start empty in every test.
 """
 
@@ -14,13 +12,9 @@ from rest_framework.test import APIClient
 
 from community.models import Notification, Post, PostRevision, Reaction, Subscription, Thread
 
-EXCEPTION_HANDLER = "community.api_errors.api_exception_handler"
-
 
 @pytest.fixture(autouse=True)
-def _api_setup(settings):
-    settings.ROOT_URLCONF = "tests.community.test_api_urlconf"
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "EXCEPTION_HANDLER": EXCEPTION_HANDLER}
+def _api_setup():
     cache.clear()
     yield
     cache.clear()

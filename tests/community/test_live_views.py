@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.urls import NoReverseMatch, include, path, reverse
+from django.urls import reverse
 
 from community import live_views, services
 from community.models import PostState
@@ -13,21 +13,6 @@ from tests.community.conftest import make_post_in_state, make_thread
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
-
-# Until config/urls.py includes community.live_urls, tests route through this module.
-urlpatterns = [
-    path("live/", include("community.live_urls")),
-    path("", include("tests.community.urls")),
-]
-
-
-@pytest.fixture(autouse=True)
-def _live_urls(settings, _community_urls):
-    try:
-        reverse("live:unread-count")
-    except NoReverseMatch:
-        settings.ROOT_URLCONF = __name__
-
 
 POST_ARTICLE = re.compile(r'<article class="card post post--(\w+)" id="post-(\d+)"')
 

@@ -16,15 +16,12 @@ import uuid
 
 import pytest
 from asgiref.sync import async_to_sync
-from channels.auth import AuthMiddlewareStack
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
-from channels.routing import ProtocolTypeRouter, URLRouter
-from channels.security.websocket import AllowedHostsOriginValidator
 from channels.testing import WebsocketCommunicator
 from django.conf import settings as django_settings
 from django.test import Client
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 
 from community import hooks, services
 from community.consumers import CLOSE_NOT_AUTHENTICATED, MAX_WATCHED_THREADS
@@ -67,26 +64,10 @@ def layer(request, settings):
 
 @pytest.fixture
 def application():
-    """The project's ASGI application, with the live route even before config/routing.py has it."""
+    """The project's ASGI application, exactly as served."""
     from config.asgi import application as project_application
-    from config.routing import websocket_urlpatterns
 
-    if any(getattr(route, "name", None) == "live" for route in websocket_urlpatterns):
-        return project_application
-    from community.routing import websocket_urlpatterns as community_routes
-
-    # The same stack as config/asgi.py builds for "websocket".
-    return ProtocolTypeRouter(
-        {"websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(community_routes)))}
-    )
-
-
-@pytest.fixture(autouse=True)
-def _live_urls(settings, _community_urls):
-    try:
-        reverse("live:unread-count")
-    except NoReverseMatch:
-        settings.ROOT_URLCONF = "tests.community.test_live_views"
+    return project_application
 
 
 def session_cookie(user) -> tuple[bytes, bytes]:

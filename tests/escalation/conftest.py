@@ -6,7 +6,6 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Permission
-from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from community import services as community_services
@@ -18,17 +17,6 @@ from tests.factories import UserFactory
 IMMINENT_TEXT = "I have the pills in front of me and I am taking them all tonight. Goodbye everyone."
 HIGH_TEXT = "I keep thinking about killing myself lately."
 SAFE_TEXT = "Made banana bread for the first time and it came out okay. Small wins!"
-
-
-@pytest.fixture(autouse=True)
-def _escalation_urls(settings):
-    """Use the project URLconf if it already includes everything, else add the new modules."""
-    try:
-        reverse("escalation:dashboard")
-        reverse("community:space-list")
-        reverse("safety_contact")
-    except NoReverseMatch:
-        settings.ROOT_URLCONF = "tests.escalation.urls"
 
 
 @pytest.fixture(autouse=True)

@@ -6,7 +6,6 @@ from datetime import timedelta
 
 import pytest
 from allauth.mfa.models import Authenticator
-from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from community import events
@@ -14,15 +13,6 @@ from community import services as community_services
 from community.models import Space
 from moderation.models import AuditEntry, ModerationAction, ModerationMessage, ReviewItem
 from tests.factories import UserFactory
-
-
-@pytest.fixture(autouse=True)
-def _moderation_urls(settings):
-    try:
-        reverse("moderation:queue")
-        reverse("moderation-api:queue")
-    except NoReverseMatch:
-        settings.ROOT_URLCONF = "tests.moderation.urls"
 
 
 @pytest.fixture(autouse=True)
