@@ -10,6 +10,8 @@ urlpatterns = [
     path("", include("community.search_urls")),
     path("live/", include("community.live_urls")),
     path("", include("moderation.urls")),
+    path("", include("outcomes.urls")),
+    path("api/v1/outcomes/", include("outcomes.api_urls")),
     path("api/v1/moderation/", include("moderation.api_urls")),
     path("api/v1/", include("community.api_urls")),
     path("accounts/", include("allauth.urls")),

@@ -1,0 +1,3 @@
+"""URL patterns; see outcomes/urls.py."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Daily rollups and engagement tables: what commissioner dashboards read."""
+
+__all__: list[str] = []
