@@ -8,7 +8,7 @@ from accounts.consents import GUIDELINES_VERSION, PRIVACY_VERSION
 from accounts.forms import RegionForm
 from accounts.models import Role
 from accounts.permissions import role_home_url, role_required
-from accounts.privacy import suppressed_count
+from accounts.privacy import disclose_count, disclosure_rules
 from accounts.regions import region_name
 from accounts.selectors import organisations_for_commissioner
 
@@ -30,11 +30,16 @@ def member_home(request: HttpRequest) -> HttpResponse:
 
 @role_required(Role.COMMISSIONER)
 def commissioner_home(request: HttpRequest) -> HttpResponse:
+    rules = disclosure_rules()
     organisations = [
-        {"name": org.name, "members": suppressed_count(org.member_count)}
+        {"name": org.name, "members": disclose_count(org.member_count, rules)}
         for org in organisations_for_commissioner(request.user)
     ]
-    return render(request, "accounts/home_commissioner.html", {"organisations": organisations})
+    return render(
+        request,
+        "accounts/home_commissioner.html",
+        {"organisations": organisations, "disclosure_legend": rules.legend},
+    )
 
 
 @role_required(Role.ADMIN)

@@ -1,0 +1,279 @@
+"""Disclosure control: the only path from a ``Report`` (exact counts) to anything shown.
+
+Pages, CSV files and the API all take a :class:`DisclosedReport` from :func:`disclose_report`;
+none of them ever sees a ``Report``. A disclosed table holds strings only, and a note of how
+many cells were hidden; the exact numbers stay behind.
+
+The rules (thresholds from ``accounts.privacy.disclosure_rules()``, i.e. the
+``DISCLOSURE_CONTROL`` setting; defaults after NHS Digital's method for sub-national counts):
+
+1. **Primary suppression.** Any count of 1..7 people or events (cell or total) is shown as "*".
+   A true zero is shown as 0.
+2. **Secondary suppression.** A table's rows, columns and margins are additive "lines": the
+   cells of a row add up to its row total, the cells of a column to its column total, the
+   column totals to the grand total, the row totals to the grand total (a time series has a
+   row per period, so "other periods" are the other cells of its columns). In every line that
+   hides anything, at least two members are hidden and at least one of them is a count of
+   ``MIN_COUNT`` or more; otherwise the smallest visible nonzero member is hidden as well
+   (a total only when no cell can be). This repeats until no line changes, so a hidden cell
+   can never be worked out by subtracting the visible members of any line, nor pinned down
+   because the hidden members of a line are all small.
+3. **Rounding.** Every count left visible, totals included, is rounded half up to the nearest
+   5. Totals are rounded from the true totals, so visible cells need not add up to them.
+   Rounding never makes a nonzero count look small or zero (then it is "*").
+4. **Percentages** (a row with a ``denominator``) are shown only when the group is at least 10
+   and the count itself is shown; they are worked out from the rounded figures, as NHS
+   Digital does, so they reveal nothing the counts do not.
+
+Tables without totals (e.g. distinct members per week, which do not add up) have no lines:
+they get primary suppression and rounding only.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+
+from accounts.privacy import SUPPRESSED, DisclosureRules, disclose_count, disclosure_rules
+from outcomes.report_types import CountKind, Report, Table
+
+# A position in a table: ("cell", r, c), ("row_total", r), ("column_total", c) or ("grand_total",).
+Position = tuple
+
+
+@dataclass(frozen=True)
+class DisclosedTable:
+    """A table fit to show: every value is a string ("0", "*", a multiple of 5, or "")."""
+
+    key: str
+    title: str
+    description: str
+    kind: CountKind
+    rows: list[str]
+    columns: list[str]
+    cells: list[list[str]]
+    row_totals: list[str] | None
+    column_totals: list[str] | None
+    grand_total: str | None
+    group_sizes: list[str] | None  # the disclosed denominators, per row
+    percentages: list[list[str]] | None  # per cell: "42%" or "*", when the table has denominators
+    suppressed_cells: int  # how many values (cells and totals) are shown as "*"
+    secondary_suppressed: int  # of which hidden only to protect others
+
+    @property
+    def note(self) -> str:
+        if not self.suppressed_cells:
+            return ""
+        n = self.suppressed_cells
+        text = f"{n} value{'s' if n != 1 else ''} hidden"
+        if self.secondary_suppressed:
+            text += f" ({self.secondary_suppressed} only so that small numbers cannot be worked out)"
+        return text + "."
+
+    def has_totals(self) -> bool:
+        return self.row_totals is not None or self.column_totals is not None
+
+    def as_rows(self) -> list[list[str]]:
+        """Header and body as plain rows (CSV, accessible tables): labels, cells, totals, %."""
+        header = ["", *self.columns]
+        if self.row_totals is not None:
+            header.append("Total")
+        if self.group_sizes is not None:
+            header.append("Group size")
+        out = [header]
+        for r, label in enumerate(self.rows):
+            line = [label, *self.cells[r]]
+            if self.row_totals is not None:
+                line.append(self.row_totals[r])
+            if self.group_sizes is not None:
+                line.append(self.group_sizes[r])
+            out.append(line)
+        if self.column_totals is not None:
+            line = ["Total", *self.column_totals]
+            if self.row_totals is not None:
+                line.append(self.grand_total or "")
+            if self.group_sizes is not None:
+                line.append("")
+            out.append(line)
+        return out
+
+
+@dataclass(frozen=True)
+class DisclosedReport:
+    organisation_id: int | None
+    organisation_name: str
+    start: datetime.date
+    end: datetime.date
+    time_zone: str
+    tables: list[DisclosedTable]
+    rules: DisclosureRules
+    generated_at: datetime.datetime | None = None
+    rollup_through: datetime.date | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def legend(self) -> str:
+        return self.rules.legend
+
+    def table(self, key: str) -> DisclosedTable:
+        for table in self.tables:
+            if table.key == key:
+                return table
+        raise KeyError(key)
+
+
+def disclose_report(report: Report, rules: DisclosureRules | None = None) -> DisclosedReport:
+    rules = rules or disclosure_rules()
+    tables = [disclose_table(table, rules) for table in report.tables]
+    notes = [f"{t.title}: {t.note}" for t in tables if t.note]
+    return DisclosedReport(
+        organisation_id=report.organisation_id,
+        organisation_name=report.organisation_name,
+        start=report.start,
+        end=report.end,
+        time_zone=report.time_zone,
+        tables=tables,
+        rules=rules,
+        generated_at=report.generated_at,
+        rollup_through=report.rollup_through,
+        notes=notes,
+    )
+
+
+def _values(table: Table) -> dict[Position, int]:
+    values: dict[Position, int] = {}
+    for r, row in enumerate(table.cells):
+        for c, value in enumerate(row):
+            values[("cell", r, c)] = value
+    if table.row_totals is not None:
+        for r, value in enumerate(table.row_totals):
+            values[("row_total", r)] = value
+    if table.column_totals is not None:
+        for c, value in enumerate(table.column_totals):
+            values[("column_total", c)] = value
+    if table.grand_total is not None:
+        values[("grand_total",)] = table.grand_total
+    for position, value in values.items():
+        if value is None or value < 0:
+            raise ValueError(f"{table.key}: {position} is {value!r}; counts are whole numbers >= 0")
+    return values
+
+
+def table_lines(table: Table) -> list[tuple[list[Position], Position]]:
+    """The additive relations of a table: (parts, whole), sum(parts) == whole."""
+    n_rows, n_cols = len(table.rows), len(table.columns)
+    lines: list[tuple[list[Position], Position]] = []
+    if table.row_totals is not None:
+        for r in range(n_rows):
+            lines.append(([("cell", r, c) for c in range(n_cols)], ("row_total", r)))
+    if table.column_totals is not None:
+        for c in range(n_cols):
+            lines.append(([("cell", r, c) for r in range(n_rows)], ("column_total", c)))
+    if table.grand_total is not None:
+        if table.column_totals is not None:
+            lines.append(([("column_total", c) for c in range(n_cols)], ("grand_total",)))
+        if table.row_totals is not None:
+            lines.append(([("row_total", r) for r in range(n_rows)], ("grand_total",)))
+    return lines
+
+
+def suppression_pattern(table: Table, rules: DisclosureRules) -> tuple[set[Position], set[Position]]:
+    """(primary, secondary) positions to hide. Deterministic: same table, same pattern."""
+    values = _values(table)
+    primary = {p for p, v in values.items() if rules.is_small(v) or _rounds_small(v, rules)}
+    hidden = set(primary)
+    lines = table_lines(table)
+    lines_of: dict[Position, list[int]] = {}
+    for index, (parts, whole) in enumerate(lines):
+        for position in [*parts, whole]:
+            lines_of.setdefault(position, []).append(index)
+
+    def unsafe(index: int) -> bool:
+        parts, whole = lines[index]
+        hidden_here = [p for p in [*parts, whole] if p in hidden]
+        if not hidden_here:
+            return False
+        return len(hidden_here) < 2 or all(values[p] < rules.min_count for p in hidden_here)
+
+    changed = True
+    while changed:
+        changed = False
+        for index, (parts, whole) in enumerate(lines):
+            if not unsafe(index):
+                continue
+            # Hide a visible nonzero cell of the line (a total only when no cell can be): first one
+            # that also mends another unsafe line, then the smallest, so as little as possible is lost.
+            candidates = [p for p in parts if p not in hidden and values[p] > 0]
+            if not candidates and whole not in hidden and values[whole] > 0:
+                candidates = [whole]
+            if not candidates:
+                continue  # every member is hidden or zero: nothing more can be hidden here
+
+            def cost(p: Position, index: int = index) -> tuple:
+                mends_another = any(unsafe(other) for other in lines_of[p] if other != index)
+                return (not mends_another, values[p], p)
+
+            hidden.add(min(candidates, key=cost))
+            changed = True
+    return primary, hidden - primary
+
+
+def _rounds_small(value: int, rules: DisclosureRules) -> bool:
+    return value > 0 and rules.rounded(value) < rules.min_count
+
+
+def _shown(value: int, hidden: bool, rules: DisclosureRules) -> str:
+    return SUPPRESSED if hidden else disclose_count(value, rules)
+
+
+def _percentage(count: str, group: str, exact_group: int, rules: DisclosureRules) -> str:
+    if exact_group < rules.min_percentage_group or count == SUPPRESSED or group == SUPPRESSED:
+        return SUPPRESSED
+    numerator, denominator = int(count), int(group)
+    if denominator == 0:
+        return SUPPRESSED
+    return f"{round(100 * numerator / denominator)}%"
+
+
+def disclose_table(table: Table, rules: DisclosureRules | None = None) -> DisclosedTable:
+    rules = rules or disclosure_rules()
+    values = _values(table)
+    primary, secondary = suppression_pattern(table, rules)
+    hidden = primary | secondary
+
+    def shown(position: Position) -> str:
+        return _shown(values[position], position in hidden, rules)
+
+    n_rows, n_cols = len(table.rows), len(table.columns)
+    cells = [[shown(("cell", r, c)) for c in range(n_cols)] for r in range(n_rows)]
+    row_totals = [shown(("row_total", r)) for r in range(n_rows)] if table.row_totals is not None else None
+    column_totals = (
+        [shown(("column_total", c)) for c in range(n_cols)] if table.column_totals is not None else None
+    )
+    grand_total = shown(("grand_total",)) if table.grand_total is not None else None
+
+    group_sizes = percentages = None
+    if table.denominators is not None:
+        if len(table.denominators) != n_rows:
+            raise ValueError(f"{table.key}: {len(table.denominators)} denominators for {n_rows} rows")
+        group_sizes = [disclose_count(d, rules) for d in table.denominators]
+        percentages = [
+            [_percentage(cells[r][c], group_sizes[r], table.denominators[r], rules) for c in range(n_cols)]
+            for r in range(n_rows)
+        ]
+    return DisclosedTable(
+        key=table.key,
+        title=table.title,
+        description=table.description,
+        kind=table.kind,
+        rows=list(table.rows),
+        columns=list(table.columns),
+        cells=cells,
+        row_totals=row_totals,
+        column_totals=column_totals,
+        grand_total=grand_total,
+        group_sizes=group_sizes,
+        percentages=percentages,
+        suppressed_cells=len(hidden),
+        secondary_suppressed=len(secondary),
+    )
