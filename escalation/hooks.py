@@ -11,6 +11,15 @@ queue with a priority from ``assessment.level``. Until moderation connects, held
 
 A receiver that fails is logged and does not undo the assessment (the post stays as triage left
 it: held if high or imminent).
+
+``concern_raised`` -- a member concern that is not a post (a self-assessment answer) reached
+moderate or above. Sent AFTER the commit that recorded it, from ``member_concern_hand_off``,
+each receiver in its own savepoint. Receiver signature (keyword-only)::
+
+    def on_concern_raised(*, concern: MemberConcern) -> None: ...
+
+Receivers must be idempotent: the concern is marked handed off only when every receiver
+succeeded (and at least one is connected); otherwise the safety sweeper sends it again.
 """
 
 from __future__ import annotations
@@ -23,7 +32,7 @@ from django.db import transaction
 from community import hooks as community_hooks
 
 if TYPE_CHECKING:
-    from escalation.models import RiskAssessment
+    from escalation.models import MemberConcern, RiskAssessment
 
 logger = logging.getLogger(__name__)
 
@@ -53,4 +62,9 @@ def send_risk_assessed(*, assessment: RiskAssessment, needs_review: bool) -> lis
     return risk_assessed.send(assessment=assessment, needs_review=needs_review)
 
 
+def send_concern_raised(*, concern: MemberConcern) -> list[str]:
+    return concern_raised.send(concern=concern)
+
+
 risk_assessed = Hook("risk_assessed")
+concern_raised = Hook("concern_raised")

@@ -483,3 +483,49 @@ class TriageRulesVersion(models.Model):
 
     def __str__(self) -> str:
         return f"triage rules version {self.number}"
+
+
+class MemberConcern(models.Model):
+    """A risk signal about a member that is not a post: a self-assessment answer (PHQ-9 item 9
+    above 0), and in future other self-help tools. Written once by ``member_concern_raise``.
+
+    ``summary`` is short staff-facing text (what guides and clinicians read first); ``detail``
+    keeps the structured facts (instrument, item, answer). Moderate and above are handed to the
+    review queue (the ``concern_raised`` hook) after commit; ``handed_off_at`` stays empty until
+    that worked, so the sweeper re-drives a hand-off lost to a crash. Imminent opens (or joins)
+    the member's crisis case, linked in ``case`` like a post's assessment.
+    """
+
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="concerns")
+    level = models.CharField(max_length=16, choices=RiskLevel.choices)
+    source = models.CharField(max_length=32, help_text='Where it came from, e.g. "self_assessment".')
+    summary = models.CharField(
+        max_length=300, help_text="Short text for staff; never shown to other members."
+    )
+    detail = models.JSONField(default=dict, blank=True)
+    case = models.ForeignKey(
+        CrisisCase, null=True, blank=True, on_delete=models.PROTECT, related_name="concerns"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    handed_off_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the review queue (and the case, if any) had it."
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(level__in=RiskLevel.values), name="member_concern_level_valid"
+            ),
+            models.CheckConstraint(condition=~Q(source=""), name="member_concern_source_not_empty"),
+            models.CheckConstraint(condition=~Q(summary=""), name="member_concern_summary_not_empty"),
+        ]
+        indexes = [
+            models.Index(fields=["member", "created_at"], name="member_concern_member"),
+            models.Index(
+                fields=["created_at"], condition=Q(handed_off_at__isnull=True), name="member_concern_pending"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.level} concern ({self.source}) about user {self.member_id}"

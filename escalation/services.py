@@ -16,12 +16,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
-from accounts.models import Role, SafetyContact
+from accounts.models import STAFF_ROLES, Role, SafetyContact
 from community import services as community_services
 from community.hooks import PostDecision
 from community.models import Post, PostState
 from escalation import alerts, engine, events, health, permissions, selectors, signposting, triage
-from escalation.hooks import send_risk_assessed
+from escalation.hooks import concern_raised, send_concern_raised, send_risk_assessed
 from escalation.models import (
     HOLD_LEVELS,
     REVIEW_LEVELS,
@@ -35,6 +35,7 @@ from escalation.models import (
     CrisisCase,
     Hazard,
     HazardKind,
+    MemberConcern,
     RiskAssessment,
     RiskLevel,
     SafetyContactView,
@@ -48,6 +49,8 @@ from escalation.policy import ASSIGNEE, FALLBACK_ALL, FALLBACK_LEADS, PolicyConf
 logger = logging.getLogger(__name__)
 
 UNSCREENED_GRACE = timedelta(seconds=30)
+#: A concern not handed to the review queue this long after it was recorded is re-driven.
+CONCERN_HAND_OFF_GRACE = timedelta(seconds=30)
 DEFAULT_CHECK_IN_MESSAGE = (
     "Hello. Someone from our clinical team would like to check in with you. You're not in "
     "trouble, and you don't have to reply, but we're here if you'd like to talk."
@@ -189,6 +192,11 @@ def posts_sweep_unscreened(*, now: datetime | None = None, limit: int = 200) -> 
         except Exception as exc:
             logger.exception("Sweeper could not screen post %s", post_id)
             health.record_failure(error=f"{type(exc).__name__}: {exc}")
+    # The same beat task re-drives lost concern hand-offs (the safety path's one sweeper).
+    try:
+        concerns_sweep_unhanded(now=now)
+    except Exception:
+        logger.exception("Sweeper could not re-drive member concerns")
     return done
 
 
@@ -206,9 +214,15 @@ def _event(case: CrisisCase, kind: str, *, actor=None, text: str = "", data: dic
     )
 
 
-def _case_open_or_attach(*, assessment: RiskAssessment, now: datetime) -> CrisisCase:
-    """Open a case for the post's author, or attach to their open one (one open case per member)."""
-    member = assessment.post.author
+def _case_open_or_join(
+    *, member, level: str, now: datetime, data: dict, actor=None, text: str = ""
+) -> tuple[CrisisCase, bool]:
+    """Open a case for ``member`` (alerting through the policy), or join their open one.
+
+    One open case per member (a partial unique constraint): a concurrent opener joins. The case
+    timeline records what opened or joined it (``data``), who (``actor``: None for triage) and
+    the staff-facing ``text``. Returns ``(case, created)``.
+    """
     case = (
         CrisisCase.objects.select_for_update()
         .filter(member=member)
@@ -220,7 +234,7 @@ def _case_open_or_attach(*, assessment: RiskAssessment, now: datetime) -> Crisis
         try:
             with transaction.atomic():
                 case = CrisisCase.objects.create(
-                    member=member, level=assessment.level, opened_at=now, next_action_at=now
+                    member=member, level=level, opened_at=now, next_action_at=now
                 )
                 created = True
         except IntegrityError:
@@ -230,17 +244,215 @@ def _case_open_or_attach(*, assessment: RiskAssessment, now: datetime) -> Crisis
                 .exclude(status=CaseStatus.RESOLVED)
                 .get()
             )
-    assessment.case = case
-    assessment.save(update_fields=["case"])
-    data = {"post_id": assessment.post_id, "assessment_id": assessment.pk, "level": assessment.level}
     if created:
-        _event(case, CaseEventKind.OPENED, data=data)
+        _event(case, CaseEventKind.OPENED, actor=actor, text=text, data=data)
         _apply_policy(case, now=now)
     else:
-        _event(case, CaseEventKind.POST_LINKED, data=data)
+        _event(case, CaseEventKind.POST_LINKED, actor=actor, text=text, data=data)
     case.save()
     events.case_changed_on_commit(case_id=case.pk, status=case.status)
+    return case, created
+
+
+def _case_open_or_attach(*, assessment: RiskAssessment, now: datetime) -> CrisisCase:
+    """Open a case for the post's author, or attach to their open one (one open case per member)."""
+    data = {"post_id": assessment.post_id, "assessment_id": assessment.pk, "level": assessment.level}
+    case, _ = _case_open_or_join(member=assessment.post.author, level=assessment.level, now=now, data=data)
+    assessment.case = case
+    assessment.save(update_fields=["case"])
     return case
+
+
+def _check_refer_to_clinician(actor) -> None:
+    if actor is None or not actor.is_authenticated or not actor.is_active or actor.role not in STAFF_ROLES:
+        raise PermissionDenied("Only guides, clinicians and admins can refer a member to a clinician.")
+
+
+@transaction.atomic
+def case_open_for_post(*, post: Post, actor, reason: str, now: datetime | None = None) -> CrisisCase:
+    """A guide refers a post's author to the clinicians on duty: open their crisis case (alerting
+    through the policy) or join the open one, with the guide and their reason in the timeline.
+
+    The post's latest assessment (made now if the post was never screened) is linked to the case
+    when it has none, so the clinician reads the post on the case page.
+    """
+    now = now or timezone.now()
+    _check_refer_to_clinician(actor)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Please say why a clinician is needed."}, code="required")
+    post = Post.objects.select_related("author").filter(pk=post.pk).first()
+    if post is None:
+        raise ValidationError("This post no longer exists; nothing was changed.", code="missing")
+    assessment = (
+        RiskAssessment.objects.select_for_update().filter(post=post).order_by("-created_at", "-id").first()
+    )
+    if assessment is None:
+        assessment = post_assess(post_id=post.pk, now=now)
+    level = assessment.level if assessment and assessment.level in HOLD_LEVELS else RiskLevel.HIGH
+    data = {"post_id": post.pk, "referred_by": "guide", "level": level}
+    if assessment is not None:
+        data["assessment_id"] = assessment.pk
+    case, _ = _case_open_or_join(
+        member=post.author, level=level, now=now, data=data, actor=actor, text=reason
+    )
+    if assessment is not None and assessment.case_id is None:
+        assessment.case = case
+        assessment.save(update_fields=["case"])
+    return case
+
+
+@transaction.atomic
+def case_open_for_concern(
+    *, concern: MemberConcern, actor, reason: str, now: datetime | None = None
+) -> CrisisCase:
+    """A guide refers the member behind a concern (a self-assessment answer) to the clinicians:
+    open or join their crisis case, with the guide, the reason and the concern in the timeline."""
+    now = now or timezone.now()
+    _check_refer_to_clinician(actor)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Please say why a clinician is needed."}, code="required")
+    concern = (
+        MemberConcern.objects.select_for_update(of=("self",)).select_related("member").get(pk=concern.pk)
+    )
+    level = concern.level if concern.level in HOLD_LEVELS else RiskLevel.HIGH
+    data = {"concern_id": concern.pk, "source": concern.source, "referred_by": "guide", "level": level}
+    text = f"{reason}\n\nConcern: {concern.summary}"
+    case, _ = _case_open_or_join(
+        member=concern.member, level=level, now=now, data=data, actor=actor, text=text
+    )
+    if concern.case_id is None:
+        concern.case = case
+        concern.save(update_fields=["case"])
+    return case
+
+
+# --- concerns that are not posts (self-assessments) ---------------------------------------------
+
+
+CONCERN_SOURCE_PATTERN = re.compile(r"^[a-z][a-z0-9_.-]{0,31}$")
+
+
+@transaction.atomic
+def member_concern_raise(
+    *,
+    member,
+    level: str,
+    source: str,
+    summary: str,
+    detail: dict | None = None,
+    now: datetime | None = None,
+) -> MemberConcern:
+    """Record a risk signal about ``member`` that is not a post, in the caller's transaction.
+
+    Imminent: the member's crisis case is opened (or joined) in the same transaction, so the
+    on-duty clinicians are alerted through the policy exactly as for an imminent post. Moderate
+    and above: handed to the review queue after commit (``concern_raised`` hook); if that hand-off
+    fails, the concern stays un-handed and the safety sweeper re-drives it. Bad input raises
+    ``ValidationError`` and records nothing.
+    """
+    now = now or timezone.now()
+    summary = (summary or "").replace("\x00", "").strip()
+    errors: dict[str, str] = {}
+    if level not in RiskLevel.values:
+        errors["level"] = f"Choose one of: {', '.join(RiskLevel.values)}."
+    if not CONCERN_SOURCE_PATTERN.match(source or ""):
+        errors["source"] = "A short lower-case name, e.g. self_assessment."
+    if not summary:
+        errors["summary"] = "Say briefly what staff need to know."
+    elif len(summary) > 300:
+        errors["summary"] = "At most 300 characters."
+    if detail is not None and not isinstance(detail, dict):
+        errors["detail"] = "Detail must be a JSON object."
+    if errors:
+        raise ValidationError(errors)
+    needs_review = level in REVIEW_LEVELS
+    concern = MemberConcern.objects.create(
+        member=member,
+        level=level,
+        source=source,
+        summary=summary,
+        detail=detail or {},
+        created_at=now,
+        handed_off_at=None if needs_review else now,
+    )
+    if level == RiskLevel.IMMINENT:
+        try:
+            with transaction.atomic():
+                _concern_open_case(concern, now=now)
+        except Exception:
+            # Fail closed: the concern is recorded and un-handed; the hand-off after commit (or the
+            # sweeper) opens the case.
+            logger.exception("Could not open a crisis case for concern %s now; the hand-off will", concern.pk)
+    if needs_review:
+        concern_id = concern.pk
+        transaction.on_commit(lambda: _concern_hand_off_after_commit(concern_id), robust=True)
+    return concern
+
+
+def _concern_open_case(concern: MemberConcern, *, now: datetime) -> CrisisCase:
+    data = {"concern_id": concern.pk, "source": concern.source, "level": concern.level}
+    case, _ = _case_open_or_join(
+        member=concern.member, level=concern.level, now=now, data=data, text=concern.summary
+    )
+    concern.case = case
+    concern.save(update_fields=["case"])
+    return case
+
+
+def _concern_hand_off_after_commit(concern_id: int) -> None:
+    try:
+        member_concern_hand_off(concern_id=concern_id)
+    except Exception:
+        logger.exception("Hand-off of member concern %s failed; the sweeper will retry", concern_id)
+
+
+@transaction.atomic
+def member_concern_hand_off(*, concern_id: int, now: datetime | None = None) -> bool:
+    """Hand a recorded concern to the review queue (and open its case if imminent and still
+    missing). Idempotent: returns False if it was already handed off or does not exist; marks it
+    handed off only when every ``concern_raised`` receiver succeeded (and one is connected)."""
+    now = now or timezone.now()
+    concern = (
+        MemberConcern.objects.select_for_update(of=("self",))
+        .select_related("member")
+        .filter(pk=concern_id)
+        .first()
+    )
+    if concern is None or concern.handed_off_at is not None:
+        return False
+    if concern.level == RiskLevel.IMMINENT and concern.case_id is None:
+        _concern_open_case(concern, now=now)
+    if concern.level in REVIEW_LEVELS:
+        if not concern_raised.receivers:
+            logger.error("No receiver for concern_raised: concern %s waits for the review queue", concern.pk)
+            return False
+        failed = send_concern_raised(concern=concern)
+        if failed:
+            logger.error("concern_raised receivers %s failed for concern %s; will retry", failed, concern.pk)
+            return False
+    concern.handed_off_at = now
+    concern.save(update_fields=["handed_off_at"])
+    return True
+
+
+def concerns_sweep_unhanded(*, now: datetime | None = None, limit: int = 200) -> int:
+    """Re-drive concerns whose hand-off did not happen within the grace period."""
+    now = now or timezone.now()
+    ids = list(
+        MemberConcern.objects.filter(handed_off_at__isnull=True, created_at__lt=now - CONCERN_HAND_OFF_GRACE)
+        .order_by("created_at", "id")
+        .values_list("pk", flat=True)[:limit]
+    )
+    done = 0
+    for concern_id in ids:
+        try:
+            if member_concern_hand_off(concern_id=concern_id, now=now):
+                done += 1
+        except Exception:
+            logger.exception("Sweeper could not hand off member concern %s", concern_id)
+    return done
 
 
 def _recipients(case: CrisisCase, target: str, now: datetime, config: PolicyConfig) -> list:
@@ -553,12 +765,17 @@ __all__ = [
     "case_add_note",
     "case_message_member",
     "case_messages_mark_read",
+    "case_open_for_concern",
+    "case_open_for_post",
     "case_reopen",
     "case_resolve",
     "case_run_policy",
     "case_start_contact",
     "cases_run_due",
+    "concerns_sweep_unhanded",
     "crisis_notice_for",
+    "member_concern_hand_off",
+    "member_concern_raise",
     "post_assess",
     "post_screen_inline",
     "posts_sweep_unscreened",

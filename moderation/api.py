@@ -43,7 +43,10 @@ class ModerationAPIView(APIView):
 
     def item(self, pk: int) -> ReviewItem:
         return get_object_or_404(
-            permissions.review_items_visible_to(self.request.user).select_related("post__author"), pk=pk
+            permissions.review_items_visible_to(self.request.user).select_related(
+                "post__author", "concern__member"
+            ),
+            pk=pk,
         )
 
     def input(self, serializer_class):
@@ -125,7 +128,7 @@ def _action_view(name: str, input_serializer, call, summary: str):
 
 def _member_action(service):
     def call(*, item, actor, **data):
-        service(member=item.post.author, actor=actor, item=item, **data)
+        service(member=item.member, actor=actor, item=item, **data)
         return True
 
     return call

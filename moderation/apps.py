@@ -7,7 +7,8 @@ class ModerationConfig(AppConfig):
     Hand-offs from lower apps (see DESIGN.md):
     * community ``post_submitted`` / ``post_edited`` -> ``moderation.services.post_screen``
       (runs after escalation's screening, so holds it asked for are queued too);
-    * escalation ``risk_assessed`` -> ``moderation.services.risk_assessed``.
+    * escalation ``risk_assessed`` -> ``moderation.services.risk_assessed``;
+    * escalation ``concern_raised`` -> ``moderation.services.concern_raised`` (self-assessments).
     """
 
     name = "moderation"
@@ -25,4 +26,7 @@ class ModerationConfig(AppConfig):
         community_hooks.post_edited.connect(receivers.on_post_edited, dispatch_uid="moderation.screen_post")
         escalation_hooks.risk_assessed.connect(
             receivers.on_risk_assessed, dispatch_uid="moderation.queue_risk"
+        )
+        escalation_hooks.concern_raised.connect(
+            receivers.on_concern_raised, dispatch_uid="moderation.queue_concern"
         )

@@ -91,6 +91,7 @@ class ReasonSource(models.TextChoices):
     NO_GUIDE_ON_SHIFT = "no_guide_on_shift", "New member's post while no guide was on shift"
     TRIAGE_DEGRADED = "triage_degraded", "Held while risk triage was degraded"
     SANCTIONED_AUTHOR = "sanctioned_author", "Written by a suspended or banned member"
+    MEMBER_CONCERN = "member_concern", "A concern outside the forums (e.g. a self-assessment)"
     OTHER = "other", "Other"
 
 
@@ -107,12 +108,23 @@ class Resolution(models.TextChoices):
     DISMISSED = "dismissed", "Flags dismissed"
     RESTORED = "restored", "Restored"
     WITHDRAWN = "withdrawn", "Removed by its author"
+    REVIEWED = "reviewed", "Reviewed (a concern, no post)"
 
 
 class ReviewItem(models.Model):
-    """A post waiting for a guide, with every reason it is here. One open item per post."""
+    """A post (or a member concern that is not a post, such as a self-assessment answer) waiting
+    for a guide, with every reason it is here. One open item per post, one per concern."""
 
-    post = models.ForeignKey("community.Post", on_delete=models.PROTECT, related_name="review_items")
+    post = models.ForeignKey(
+        "community.Post", null=True, blank=True, on_delete=models.PROTECT, related_name="review_items"
+    )
+    concern = models.ForeignKey(
+        "escalation.MemberConcern",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="review_items",
+    )
     status = models.CharField(max_length=8, choices=ItemStatus.choices, default=ItemStatus.OPEN)
     priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.OTHER)
     reasons = models.JSONField(default=list, help_text='[{"source", "at", "detail": {...}}, ...]')
@@ -133,6 +145,14 @@ class ReviewItem(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["post"], condition=Q(status="open"), name="review_item_one_open_per_post"
+            ),
+            models.UniqueConstraint(
+                fields=["concern"], condition=Q(status="open"), name="review_item_one_open_per_concern"
+            ),
+            models.CheckConstraint(
+                condition=(Q(post__isnull=False) & Q(concern__isnull=True))
+                | (Q(post__isnull=True) & Q(concern__isnull=False)),
+                name="review_item_post_xor_concern",
             ),
             models.CheckConstraint(
                 condition=Q(status__in=ItemStatus.values), name="review_item_status_valid"
@@ -159,7 +179,21 @@ class ReviewItem(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Review item {self.pk} for post {self.post_id} ({self.status})"
+        subject = f"post {self.post_id}" if self.post_id else f"concern {self.concern_id}"
+        return f"Review item {self.pk} for {subject} ({self.status})"
+
+    @property
+    def is_concern(self) -> bool:
+        return self.post_id is None
+
+    @property
+    def member(self):
+        """Whose post or concern this is (needs ``post__author`` / ``concern__member`` loaded)."""
+        return self.concern.member if self.post_id is None else self.post.author
+
+    @property
+    def member_id(self) -> int:
+        return self.concern.member_id if self.post_id is None else self.post.author_id
 
     @property
     def is_open(self) -> bool:

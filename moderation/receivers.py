@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from community.hooks import PostDecision
 from community.models import Post
-from escalation.models import RiskAssessment
+from escalation.models import MemberConcern, RiskAssessment
 from moderation import services
 
 
@@ -18,3 +18,7 @@ def on_post_edited(*, post: Post, decision: PostDecision) -> None:
 
 def on_risk_assessed(*, assessment: RiskAssessment, needs_review: bool) -> None:
     services.risk_assessed(assessment=assessment, needs_review=needs_review)
+
+
+def on_concern_raised(*, concern: MemberConcern) -> None:
+    services.concern_raised(concern=concern)

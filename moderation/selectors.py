@@ -108,7 +108,7 @@ def queue_items(*, actor) -> QuerySet[ReviewItem]:
     return (
         permissions.review_items_visible_to(actor)
         .filter(status=ItemStatus.OPEN)
-        .select_related("post__thread__space", "post__author", "claimed_by")
+        .select_related("post__thread__space", "post__author", "concern__member", "claimed_by")
         .order_by("priority", "created_at", "id")
     )
 
@@ -121,7 +121,7 @@ def queue_page(*, actor, size: int | None = None, priority: int | None = None, n
     if priority is not None and priority in Priority.values:
         qs = qs.filter(priority=priority)
     items = list(qs[: _clamp(size)])
-    post_ids = [item.post_id for item in items]
+    post_ids = [item.post_id for item in items if item.post_id is not None]
     flag_counts: dict[int, dict[str, int]] = defaultdict(dict)
     if post_ids:
         for row in (
@@ -186,9 +186,11 @@ def item_context(*, actor, item_id: int) -> ItemContext:
     permissions.check_view_queue(actor)
     item = (
         permissions.review_items_visible_to(actor)
-        .select_related("post__thread__space", "post__author", "claimed_by", "closed_by")
+        .select_related("post__thread__space", "post__author", "concern__member", "claimed_by", "closed_by")
         .get(pk=item_id)
     )
+    if item.is_concern:
+        return _concern_item_context(actor=actor, item=item)
     post = item.post
     thread_posts = list(
         Post.objects.filter(thread_id=post.thread_id, created_at__lte=post.created_at)
@@ -222,6 +224,27 @@ def item_context(*, actor, item_id: int) -> ItemContext:
         standing=member_standing(actor=actor, member=post.author, log_view=False),
         actions=list(item.actions.select_related("actor").order_by("created_at", "id")),
         highlight_rules=rules,
+    )
+
+
+def _concern_item_context(*, actor, item: ReviewItem) -> ItemContext:
+    """A concern that is not a post (a self-assessment answer): the member's recent posts and
+    standing; there is no thread, flag or post text."""
+    member = item.concern.member
+    return ItemContext(
+        item=item,
+        thread_posts=[],
+        author_posts=list(
+            Post.objects.filter(author_id=member.pk)
+            .select_related("thread")
+            .order_by("-created_at", "-id")[:5]
+        ),
+        assessment=None,
+        flags=[],
+        flag_counts={},
+        standing=member_standing(actor=actor, member=member, log_view=False),
+        actions=list(item.actions.select_related("actor").order_by("created_at", "id")),
+        highlight_rules=[],
     )
 
 

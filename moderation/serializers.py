@@ -10,11 +10,13 @@ from moderation.services import HIDE_REASON_CHOICES, MAX_SUSPENSION_DAYS
 
 class ReviewItemSerializer(serializers.Serializer):
     id = serializers.IntegerField(source="item.pk")
-    post_id = serializers.IntegerField(source="item.post_id")
-    thread_id = serializers.IntegerField(source="item.post.thread_id")
-    thread_title = serializers.CharField(source="item.post.thread.title")
-    author = serializers.CharField(source="item.post.author.pseudonym")
-    post_state = serializers.CharField(source="item.post.state")
+    post_id = serializers.IntegerField(source="item.post_id", allow_null=True)
+    thread_id = serializers.IntegerField(source="item.post.thread_id", allow_null=True, default=None)
+    thread_title = serializers.CharField(source="item.post.thread.title", allow_null=True, default=None)
+    author = serializers.CharField(source="item.member.pseudonym")
+    post_state = serializers.CharField(source="item.post.state", allow_null=True, default=None)
+    concern_id = serializers.IntegerField(source="item.concern_id", allow_null=True)
+    concern_summary = serializers.CharField(source="item.concern.summary", allow_null=True, default=None)
     status = serializers.CharField(source="item.status")
     priority = serializers.IntegerField(source="item.priority")
     priority_key = serializers.CharField(source="item.priority_key")

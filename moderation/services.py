@@ -21,7 +21,8 @@ from community import services as community_services
 from community.hooks import PostDecision
 from community.markdown import render_markdown
 from community.models import Post, PostRevision, PostState
-from escalation.models import RiskAssessment, RiskLevel
+from escalation import services as escalation_services
+from escalation.models import MemberConcern, RiskAssessment, RiskLevel
 from moderation import conf, detectors, events, permissions, selectors
 from moderation.audit import audit_record
 from moderation.models import (
@@ -219,28 +220,34 @@ def _reason_key(reason: dict) -> tuple:
 @transaction.atomic
 def review_item_open_or_join(
     *,
-    post: Post,
+    post: Post | None = None,
+    concern: MemberConcern | None = None,
     source: str,
     priority: int = Priority.OTHER,
     detail: dict | None = None,
     now: datetime | None = None,
 ) -> tuple[ReviewItem, bool]:
-    """Put ``post`` in the queue for ``source``, or add the reason to its open item.
+    """Put ``post`` (or a member ``concern`` that is not a post) in the queue for ``source``, or
+    add the reason to its open item.
 
     Returns ``(item, changed)``; the same reason twice changes nothing. A more urgent reason
     raises the item's priority and can only bring its due time forward.
     """
     if source not in ReasonSource.values:
         raise ValidationError({"source": f"Unknown review reason {source!r}."})
+    if (post is None) == (concern is None):
+        raise ValidationError("A review item is about one post or one concern.")
     now = _now(now)
     priority = Priority(priority)
     reason = {"source": source, "at": now.isoformat(), "detail": detail or {}}
-    item = ReviewItem.objects.select_for_update().filter(post=post, status=ItemStatus.OPEN).first()
+    subject = {"post": post} if post is not None else {"concern": concern}
+    subject_data = {"post_id": post.pk} if post is not None else {"concern_id": concern.pk}
+    item = ReviewItem.objects.select_for_update().filter(**subject, status=ItemStatus.OPEN).first()
     if item is None:
         try:
             with transaction.atomic():
                 item = ReviewItem.objects.create(
-                    post=post,
+                    **subject,
                     priority=priority,
                     reasons=[reason],
                     due_at=now + conf.sla_for(priority),
@@ -248,14 +255,14 @@ def review_item_open_or_join(
                 )
         except IntegrityError:
             # Another transaction opened it first (the partial unique constraint): join it.
-            item = ReviewItem.objects.select_for_update().get(post=post, status=ItemStatus.OPEN)
+            item = ReviewItem.objects.select_for_update().get(**subject, status=ItemStatus.OPEN)
         else:
             audit_record(
                 actor=None,
                 action="moderation.item.open",
                 object_type="review_item",
                 object_id=item.pk,
-                data={"post_id": post.pk, "source": source, "priority": int(priority)},
+                data={**subject_data, "source": source, "priority": int(priority)},
             )
             events.item_changed_on_commit(item)
             return item, True
@@ -273,7 +280,7 @@ def review_item_open_or_join(
         action="moderation.item.join",
         object_type="review_item",
         object_id=item.pk,
-        data={"post_id": post.pk, "source": source, "priority": int(item.priority)},
+        data={**subject_data, "source": source, "priority": int(item.priority)},
     )
     events.item_changed_on_commit(item)
     return item, True
@@ -288,6 +295,24 @@ def risk_assessed(*, assessment: RiskAssessment, needs_review: bool) -> ReviewIt
         source=ReasonSource.RISK_ASSESSMENT,
         priority=_priority_for_level(assessment.level),
         detail={"assessment_id": assessment.pk, "level": assessment.level, "case_id": assessment.case_id},
+    )
+    return item
+
+
+def concern_raised(*, concern: MemberConcern) -> ReviewItem:
+    """escalation's ``concern_raised`` hook: a self-assessment (or other non-post) concern of
+    moderate or above goes in the queue, prioritised like a post at the same level."""
+    item, _ = review_item_open_or_join(
+        concern=concern,
+        source=ReasonSource.MEMBER_CONCERN,
+        priority=_priority_for_level(concern.level),
+        detail={
+            "key": f"concern:{concern.pk}",
+            "concern_id": concern.pk,
+            "level": concern.level,
+            "source": concern.source,
+            "case_id": concern.case_id,
+        },
     )
     return item
 
@@ -578,7 +603,7 @@ def _lock_for_action(*, item: ReviewItem, actor, now: datetime) -> ReviewItem:
     permissions.check_act_on_item(actor, item)
     item = (
         ReviewItem.objects.select_for_update(of=("self",))
-        .select_related("post__thread", "post__author", "claimed_by")
+        .select_related("post__thread", "post__author", "concern__member", "claimed_by")
         .get(pk=item.pk)
     )
     if item.status != ItemStatus.OPEN:
@@ -614,9 +639,11 @@ def _close(*, item: ReviewItem, actor, resolution: str, now: datetime) -> None:
         ]
     )
     # Reporters learn only that a guide looked.
-    flags = list(
-        Flag.objects.filter(post_id=item.post_id, reviewed_at__isnull=True).select_related("reporter")
-    )
+    flags = []
+    if item.post_id is not None:
+        flags = list(
+            Flag.objects.filter(post_id=item.post_id, reviewed_at__isnull=True).select_related("reporter")
+        )
     if flags:
         Flag.objects.filter(pk__in=[f.pk for f in flags]).update(reviewed_at=now)
         for reporter in {f.reporter_id: f.reporter for f in flags}.values():
@@ -631,8 +658,23 @@ def _audit_item(actor, action: str, item: ReviewItem, *, reason: str = "", data:
         object_type="review_item",
         object_id=item.pk,
         reason=reason,
-        data={"post_id": item.post_id, "member_id": item.post.author_id, **(data or {})},
+        data={
+            "post_id": item.post_id,
+            "concern_id": item.concern_id,
+            "member_id": item.member_id,
+            **(data or {}),
+        },
     )
+
+
+def _require_post(item: ReviewItem) -> Post:
+    if item.post_id is None:
+        raise ModerationConflict(
+            "This item is a concern from outside the forums, not a post: mark it reviewed or "
+            "escalate it to a clinician.",
+            code="not_a_post",
+        )
+    return item.post
 
 
 # --- actions on an item --------------------------------------------------------------------------
@@ -643,6 +685,8 @@ def review_item_approve(*, item: ReviewItem, actor, note: str = "", now: datetim
     """The post is fine: publish it if held, close the item."""
     now = _now(now)
     item = _lock_for_action(item=item, actor=actor, now=now)
+    if item.is_concern:
+        return _concern_mark_reviewed(item=item, actor=actor, note=note, now=now)
     post = item.post
     published = False
     if post.state == PostState.HELD:
@@ -662,6 +706,22 @@ def review_item_approve(*, item: ReviewItem, actor, note: str = "", now: datetim
     return True
 
 
+def _concern_mark_reviewed(*, item: ReviewItem, actor, note: str, now: datetime) -> bool:
+    """A guide has looked at a concern (and followed it up as the guidance says): close it."""
+    _close(item=item, actor=actor, resolution=Resolution.REVIEWED, now=now)
+    _record(
+        kind=ActionKind.APPROVE,
+        actor=actor,
+        item=item,
+        member=item.concern.member,
+        reason=note,
+        now=now,
+        data={"concern_id": item.concern_id},
+    )
+    _audit_item(actor, "concern.review", item, reason=note)
+    return True
+
+
 @transaction.atomic
 def review_item_approve_with_redaction(
     *, item: ReviewItem, actor, body: str, reason: str, now: datetime | None = None
@@ -675,6 +735,7 @@ def review_item_approve_with_redaction(
             {"reason": "Please say what was removed (the author will see it)."}, code="required"
         )
     item = _lock_for_action(item=item, actor=actor, now=now)
+    _require_post(item)
     post = Post.objects.select_for_update().select_related("thread").get(pk=item.post_id)
     try:
         body = community_services.clean_body(body)
@@ -728,7 +789,7 @@ def review_item_hide(
     if len(note) > 1000:
         raise ValidationError({"note": "The note can be at most 1,000 characters."}, code="too_long")
     item = _lock_for_action(item=item, actor=actor, now=now)
-    post = item.post
+    post = _require_post(item)
     shown_reason, template = HIDE_REASONS[reason_key]
     community_services.post_hide(post=post, actor=actor, reason=shown_reason)
     body = template.format(thread=post.thread.title)
@@ -761,16 +822,20 @@ def review_item_escalate(*, item: ReviewItem, actor, reason: str, now: datetime 
     item = _lock_for_action(item=item, actor=actor, now=now)
     if item.actions.filter(kind=ActionKind.ESCALATE).exists():
         raise AlreadyDone("This item was already escalated to a clinician; nothing was changed.")
-    post = item.post
-    case = _open_crisis_case(post=post, actor=actor, reason=reason, now=now)
+    if item.is_concern:
+        case = escalation_services.case_open_for_concern(
+            concern=item.concern, actor=actor, reason=reason, now=now
+        )
+    else:
+        case = escalation_services.case_open_for_post(post=item.post, actor=actor, reason=reason, now=now)
     item.first_action_at = item.first_action_at or now
     item.save(update_fields=["first_action_at"])
     _record(
         kind=ActionKind.ESCALATE,
         actor=actor,
         item=item,
-        post=post,
-        member=post.author,
+        post=item.post,
+        member=item.member,
         reason=reason,
         data={"case_id": case.pk},
         now=now,
@@ -780,35 +845,12 @@ def review_item_escalate(*, item: ReviewItem, actor, reason: str, now: datetime 
     return True
 
 
-def _open_crisis_case(*, post: Post, actor, reason: str, now: datetime):
-    """Open or join the author's crisis case through escalation's services.
-
-    escalation opens cases from a risk assessment; until it offers ``case_open_for_post`` (a
-    guide's referral, recorded in the case timeline), the post's assessment is made (or
-    fetched: ``post_assess`` is idempotent) and the case opened from it.
-    """
-    from escalation import services as escalation_services
-    from escalation.models import CrisisCase
-
-    opener = getattr(escalation_services, "case_open_for_post", None)
-    if opener is not None:
-        return opener(post=post, actor=actor, reason=reason, now=now)
-    assessment = escalation_services.post_assess(post_id=post.pk, now=now)
-    if assessment is None:
-        raise ValidationError("This post no longer exists; nothing was changed.")
-    if assessment.case_id is not None:
-        case = CrisisCase.objects.get(pk=assessment.case_id)
-        if case.is_active:
-            return case
-    return escalation_services._case_open_or_attach(assessment=assessment, now=now)
-
-
 @transaction.atomic
 def review_item_dismiss(*, item: ReviewItem, actor, note: str = "", now: datetime | None = None) -> bool:
     """The flags were unfounded: close the item; a post held only by the flag threshold is published."""
     now = _now(now)
     item = _lock_for_action(item=item, actor=actor, now=now)
-    post = item.post
+    post = _require_post(item)
     sources = set(item.sources)
     published = False
     if post.state == PostState.HELD and sources <= {ReasonSource.FLAG, ReasonSource.FLAG_THRESHOLD}:

@@ -113,10 +113,12 @@ def _item_page(request: HttpRequest, pk: int, *, error: str = "", status: int = 
             "ctx": context,
             "item": item,
             "post": item.post,
+            "member": item.member,
             "holds_claim": item.claimed_by_id == request.user.pk and item.claim_active(),
             "error": error,
             "hide_form": forms.get("hide_form") or HideForm(),
-            "redact_form": forms.get("redact_form") or RedactForm(initial={"body": item.post.body}),
+            "redact_form": forms.get("redact_form")
+            or RedactForm(initial={"body": item.post.body if item.post_id else ""}),
             "reason_form": ReasonForm(),
             "suspend_form": forms.get("suspend_form") or SuspendForm(),
         },
@@ -149,7 +151,8 @@ def item_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     if action not in ITEM_ACTIONS:
         raise Http404("No such action.")
     item = get_object_or_404(
-        permissions.review_items_visible_to(request.user).select_related("post__author"), pk=pk
+        permissions.review_items_visible_to(request.user).select_related("post__author", "concern__member"),
+        pk=pk,
     )
     actor, data = request.user, request.POST
     forms: dict = {}
@@ -175,22 +178,18 @@ def item_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         elif action == "dismiss":
             services.review_item_dismiss(item=item, actor=actor, note=data.get("note", ""))
         elif action == "warn":
-            services.member_warn(
-                member=item.post.author, actor=actor, reason=data.get("reason", ""), item=item
-            )
+            services.member_warn(member=item.member, actor=actor, reason=data.get("reason", ""), item=item)
         elif action == "suspend":
             forms["suspend_form"] = SuspendForm(data)
             services.member_suspend(
-                member=item.post.author,
+                member=item.member,
                 actor=actor,
                 reason=data.get("reason", ""),
                 days=data.get("days"),
                 item=item,
             )
         elif action == "ban":
-            services.member_ban(
-                member=item.post.author, actor=actor, reason=data.get("reason", ""), item=item
-            )
+            services.member_ban(member=item.member, actor=actor, reason=data.get("reason", ""), item=item)
     except ValidationError as exc:
         return _item_page(request, pk, error=_messages_of(exc), status=_status_for(exc), **forms)
     except PermissionDenied as exc:
