@@ -1,0 +1,344 @@
+"""Every write for the member's self-assessments, check-ins, reminders and exit surveys.
+
+Keyword-only arguments, one transaction each, the member's role checked inside.
+
+The safety hand-off: when a measure's safety item is answered above 0 (PHQ-9 item 9), the
+response is saved and, in the same transaction, handed to the escalation path through
+``escalation.services.member_concern_raise`` (review item for moderate and above, a crisis case
+and on-duty alerts for imminent). The hand-off runs in a savepoint: if it fails, the response
+is still saved (the member still sees crisis resources), the failure is logged as an error, and
+``concerns_redrive`` (a beat task) tries again until the concern is recorded. A response is
+never lost, and a concern is never silently dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import Role, User
+from accounts.permissions import check_role
+from outcomes.measures import definitions, scoring, selectors
+from outcomes.models import (
+    ExitSurveyAnswer,
+    ExitSurveyChoice,
+    ExitSurveyTrigger,
+    MeasureReminderPreference,
+    MeasureResponse,
+    MoodCheckIn,
+)
+
+logger = logging.getLogger(__name__)
+
+CONCERN_SOURCE = "self_assessment"
+#: A response whose concern is still unrecorded this long after it was saved is re-driven.
+CONCERN_REDRIVE_GRACE = timedelta(seconds=30)
+REMINDER_INTERVAL_CHOICES = (7, 14, 28, 56)
+NOTE_MAX = 280
+ANSWER_MAX = 2000
+
+
+# --- self-assessments ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def response_submit(
+    *, member, measure_key: str, answers: list[int], now: datetime | None = None
+) -> MeasureResponse:
+    """Score and save one completed measure; hand a safety answer to the escalation path.
+
+    Bad answers (missing, out of range, unknown measure) raise ``ValidationError`` and save
+    nothing.
+    """
+    now = now or timezone.now()
+    check_role(member, Role.MEMBER)
+    measure = definitions.get(measure_key)
+    if measure is None:
+        raise ValidationError({"measure": "There is no such questionnaire."}, code="unknown")
+    try:
+        scored = scoring.score(measure, answers)
+    except scoring.AnswerError as error:
+        raise ValidationError({"answers": str(error)}, code="invalid") from error
+    response = MeasureResponse.objects.create(
+        member=member,
+        measure_key=measure.key,
+        definition_version=measure.version,
+        answers=list(answers),
+        total=scored.total,
+        score=scored.score,
+        band=scored.band.key,
+        is_case=bool(scored.is_case),
+        safety_level=scored.safety_level,
+        created_at=now,
+    )
+    if scored.safety_level:
+        _concern_raise(response=response, measure=measure, now=now)
+    return response
+
+
+def _concern_summary(measure: definitions.Measure, answers: list[int]) -> tuple[str, dict]:
+    parts, hits = [], []
+    for item_number, value, level in scoring.safety_hits(measure, answers):
+        item = measure.items[item_number - 1]
+        label = item.label_for(value)
+        parts.append(f"{measure.name} item {item_number}: '{label}'")
+        hits.append({"item": item_number, "answer": value, "answer_label": label, "level": level})
+    return "; ".join(parts), {"items": hits}
+
+
+def _concern_raise(*, response: MeasureResponse, measure: definitions.Measure, now: datetime) -> bool:
+    """Hand the response to escalation in a savepoint. Returns whether the concern was recorded.
+
+    Fails closed: any error (the escalation service missing, a bug, the database refusing) is
+    logged as an error and leaves ``concern_raised_at`` empty for ``concerns_redrive``.
+    """
+    summary, detail = _concern_summary(measure, response.answers)
+    detail.update(
+        {
+            "measure": measure.key,
+            "definition_version": response.definition_version,
+            "response_id": response.pk,
+            "total": response.total,
+            "band": response.band,
+        }
+    )
+    try:
+        with transaction.atomic():
+            from escalation import services as escalation_services
+
+            escalation_services.member_concern_raise(
+                member=response.member,
+                level=response.safety_level,
+                source=CONCERN_SOURCE,
+                summary=summary,
+                detail=detail,
+                now=now,
+            )
+            response.concern_raised_at = now
+            response.save(update_fields=["concern_raised_at"])
+    except Exception:
+        logger.exception(
+            "Could not hand self-assessment %s (%s, level %s) to escalation; it will be retried",
+            response.pk,
+            measure.key,
+            response.safety_level,
+        )
+        return False
+    return True
+
+
+def concerns_redrive(*, now: datetime | None = None, limit: int = 100) -> int:
+    """Retry the escalation hand-off of responses whose concern was never recorded. Idempotent."""
+    now = now or timezone.now()
+    ids = list(
+        MeasureResponse.objects.filter(
+            concern_raised_at__isnull=True, created_at__lt=now - CONCERN_REDRIVE_GRACE
+        )
+        .exclude(safety_level="")
+        .order_by("created_at", "id")
+        .values_list("pk", flat=True)[:limit]
+    )
+    done = 0
+    for response_id in ids:
+        with transaction.atomic():
+            response = (
+                MeasureResponse.objects.select_for_update()
+                .select_related("member")
+                .filter(pk=response_id, concern_raised_at__isnull=True)
+                .first()
+            )
+            if response is None:
+                continue
+            measure = definitions.get(response.measure_key)
+            if measure is None:
+                logger.error(
+                    "Self-assessment %s: measure %s is gone; cannot re-drive",
+                    response.pk,
+                    response.measure_key,
+                )
+                continue
+            done += _concern_raise(response=response, measure=measure, now=now)
+    return done
+
+
+# --- mood check-ins -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def mood_checkin_record(*, member, mood: int, note: str = "", now: datetime | None = None) -> MoodCheckIn:
+    check_role(member, Role.MEMBER)
+    note = (note or "").replace("\x00", "").strip()
+    errors = {}
+    if isinstance(mood, bool) or not isinstance(mood, int) or not 1 <= mood <= 5:
+        errors["mood"] = "Choose how you are feeling, from 1 to 5."
+    if len(note) > NOTE_MAX:
+        errors["note"] = f"Keep the note to {NOTE_MAX} characters or fewer."
+    if errors:
+        raise ValidationError(errors)
+    return MoodCheckIn.objects.create(member=member, mood=mood, note=note, created_at=now or timezone.now())
+
+
+# --- reminders ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def reminder_preference_update(
+    *, member, enabled: bool, interval_days: int, now: datetime | None = None
+) -> MeasureReminderPreference:
+    check_role(member, Role.MEMBER)
+    if interval_days not in REMINDER_INTERVAL_CHOICES:
+        raise ValidationError({"interval_days": "Choose one of the offered intervals."})
+    pref, _ = MeasureReminderPreference.objects.select_for_update().get_or_create(member=member)
+    if pref.enabled != enabled or pref.interval_days != interval_days:
+        pref.enabled, pref.interval_days, pref.updated_at = enabled, interval_days, now or timezone.now()
+        pref.save(update_fields=["enabled", "interval_days", "updated_at"])
+    return pref
+
+
+def _deliver_in_app(*, member, now: datetime) -> bool:
+    """Put the invitation in the member's notifications, if community offers a reminder kind.
+
+    Community's notifications are about replies and reactions only (a thread, a post and an
+    actor are required), so until it has a system kind the invitation is shown on the member's
+    check-ins page only (``selectors.retake_invited``). See the report to the lead.
+    """
+    from community import services as community_services
+
+    create = getattr(community_services, "notification_create_reminder", None)
+    if create is None:
+        return False
+    create(recipient=member, link=reverse("outcomes:checkins"), now=now)
+    return True
+
+
+@transaction.atomic
+def retake_invitation_send(*, member_id: int, now: datetime | None = None) -> bool:
+    """Invite one member to retake their measures if it is due. Idempotent: at most once per interval."""
+    now = now or timezone.now()
+    member = User.objects.filter(pk=member_id, role=Role.MEMBER, is_active=True).first()
+    if member is None:
+        return False
+    pref, _ = MeasureReminderPreference.objects.select_for_update().get_or_create(member=member)
+    last = (
+        MeasureResponse.objects.filter(member=member)
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    if not selectors.retake_due(pref=pref, last_response_at=last, now=now):
+        return False
+    pref.last_invited_at = now
+    pref.save(update_fields=["last_invited_at"])
+    _deliver_in_app(member=member, now=now)
+    return True
+
+
+def retake_invitations_send_due(*, now: datetime | None = None, limit: int = 5000) -> int:
+    """Invite every member whose interval has passed. Each invitation is its own transaction."""
+    from django.db.models import Max, Q
+
+    now = now or timezone.now()
+    default = MeasureReminderPreference.DEFAULT_INTERVAL_DAYS
+    intervals = set(
+        MeasureReminderPreference.objects.filter(enabled=True)
+        .values_list("interval_days", flat=True)
+        .distinct()
+    ) | {default}
+    candidates: list[int] = []
+    for days in sorted(intervals):
+        cutoff = now - timedelta(days=days)
+        has_pref = Q(
+            measure_reminder_preference__enabled=True, measure_reminder_preference__interval_days=days
+        )
+        if days == default:
+            has_pref |= Q(measure_reminder_preference__isnull=True)
+        not_invited = Q(measure_reminder_preference__last_invited_at__isnull=True) | Q(
+            measure_reminder_preference__last_invited_at__lte=cutoff
+        )
+        candidates += list(
+            User.objects.filter(has_pref, not_invited, role=Role.MEMBER, is_active=True)
+            .annotate(last_response=Max("measure_responses__created_at"))
+            .filter(last_response__lte=cutoff)
+            .values_list("pk", flat=True)[:limit]
+        )
+    sent = 0
+    for member_id in candidates:
+        try:
+            sent += retake_invitation_send(member_id=member_id, now=now)
+        except Exception:
+            logger.exception("Retake invitation for member %s failed", member_id)
+    return sent
+
+
+# --- exit survey --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def exit_survey_answer(
+    *,
+    member,
+    trigger: str,
+    answer: str = "",
+    choice: str = "",
+    skipped: bool = False,
+    absent_since: datetime | None = None,
+    now: datetime | None = None,
+) -> ExitSurveyAnswer:
+    """Record the answer to "what would have helped?" (or that the member skipped it).
+
+    For a return after a break, ``absent_since`` names the break: the prompt is offered once per
+    break, so answering or skipping twice for the same break changes nothing and returns the
+    first record.
+    """
+    check_role(member, Role.MEMBER)
+    answer = (answer or "").replace("\x00", "").strip()
+    errors = {}
+    if trigger not in ExitSurveyTrigger.values:
+        errors["trigger"] = "Unknown survey."
+    if choice and choice not in ExitSurveyChoice.values:
+        errors["choice"] = "Choose one of the options, or none."
+    if len(answer) > ANSWER_MAX:
+        errors["answer"] = f"Please keep it to {ANSWER_MAX} characters or fewer."
+    if trigger == ExitSurveyTrigger.RETURN and absent_since is None:
+        errors["absent_since"] = "A return survey belongs to a break."
+    if not skipped and not answer and not choice:
+        errors["answer"] = "Write a few words or choose an option, or skip the question."
+    if errors:
+        raise ValidationError(errors)
+    if skipped:
+        answer, choice = "", ""
+    if trigger == ExitSurveyTrigger.RETURN:
+        existing = ExitSurveyAnswer.objects.filter(
+            member=member, trigger=trigger, absent_since=absent_since
+        ).first()
+        if existing is not None:
+            return existing
+    else:
+        absent_since = None
+    return ExitSurveyAnswer.objects.create(
+        member=member,
+        trigger=trigger,
+        answer=answer,
+        choice=choice,
+        skipped=skipped,
+        absent_since=absent_since,
+        created_at=now or timezone.now(),
+    )
+
+
+__all__ = [
+    "PermissionDenied",
+    "ValidationError",
+    "concerns_redrive",
+    "exit_survey_answer",
+    "mood_checkin_record",
+    "reminder_preference_update",
+    "response_submit",
+    "retake_invitation_send",
+    "retake_invitations_send_due",
+]
