@@ -1,0 +1,591 @@
+"""Daily rollups: condense raw activity into the tables commissioner reports read.
+
+``rollup_days(start=..., end=...)`` recomputes every rollup table for the local days
+``start..end`` (inclusive) and replaces what was there, so it can run any number of times and
+for any range (the nightly task, the ``outcomes_rollup`` command, the demo seeder).
+
+How it stays cheap: raw rows (posts, reactions, sign-ups, flags, review items, crisis cases)
+are only ever read through aggregate queries (GROUP BY member, space, local day), one per
+source and per time zone in use; the rows those return are already condensed (at most one per
+member, space and day) and are combined in Python into ``MemberDay`` and ``SpaceDay``. Every
+later table (organisation days, weekly/monthly distinct actives, breaks) is computed from
+``MemberDay`` with SQL aggregates. Writes are one DELETE per table and range plus batched
+INSERTs, in one transaction.
+
+Local days: each organisation's own ``time_zone``; members without an organisation use
+``settings.OUTCOMES_DEFAULT_TIME_ZONE`` (default Europe/London). "Out of hours" is anything
+outside Monday-Friday 09:00-17:00 local time.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    IntegerField,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, TruncDate, TruncMonth, TruncWeek
+from django.utils import timezone
+
+from accounts.models import Organisation, Role, User
+from community.models import Post, PostState, Reaction, Thread
+from escalation.models import CrisisCase
+from moderation.models import Flag, ReviewItem
+from outcomes.models import (
+    ActivePeriod,
+    MemberDay,
+    NetworkMonth,
+    OrganisationDay,
+    PeriodKind,
+    ReplyPair,
+    RollupRun,
+    SpaceDay,
+    ThreadResponse,
+)
+
+logger = logging.getLogger(__name__)
+
+BREAK_DAYS = 30  # no activity for this many days: disengaged
+#: Threads started this many days before a range are re-read, so a late first reply is counted.
+REPLY_LOOKBACK_DAYS = 30
+WORKDAY_START_HOUR = 9
+WORKDAY_END_HOUR = 17
+BATCH_SIZE = 2000
+
+
+def default_time_zone() -> str:
+    return getattr(settings, "OUTCOMES_DEFAULT_TIME_ZONE", "Europe/London")
+
+
+@dataclass(frozen=True)
+class ZoneGroup:
+    """Organisations sharing a time zone (``include_unaffiliated``: also members without one)."""
+
+    zone: ZoneInfo
+    organisation_ids: tuple[int, ...]
+    include_unaffiliated: bool
+
+    def members_q(self, path: str = "") -> Q:
+        """Members of this group's organisations; ``path`` leads to the user (e.g. "author", "" for User)."""
+        prefix = f"{path}__" if path else ""
+        q = Q(**{f"{prefix}organisation_id__in": self.organisation_ids})
+        if self.include_unaffiliated:
+            q |= Q(**{f"{prefix}organisation__isnull": True})
+        return q & Q(**{f"{prefix}role": Role.MEMBER})
+
+    def window(self, start: datetime.date, end: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:
+        """The instants from local midnight of ``start`` to local midnight after ``end``."""
+        first = datetime.datetime.combine(start, datetime.time.min, tzinfo=self.zone)
+        after = datetime.datetime.combine(
+            end + datetime.timedelta(days=1), datetime.time.min, tzinfo=self.zone
+        )
+        return first, after
+
+
+def zone_groups() -> list[ZoneGroup]:
+    by_zone: dict[str, list[int]] = defaultdict(list)
+    for org_id, zone in Organisation.objects.values_list("id", "time_zone"):
+        by_zone[zone or default_time_zone()].append(org_id)
+    unaffiliated_zone = default_time_zone()
+    by_zone.setdefault(unaffiliated_zone, [])
+    return [
+        ZoneGroup(ZoneInfo(zone), tuple(ids), include_unaffiliated=zone == unaffiliated_zone)
+        for zone, ids in sorted(by_zone.items())
+    ]
+
+
+def _local(qs: QuerySet, field: str, zone: ZoneInfo) -> QuerySet:
+    """Annotate ``day`` (the local date of ``field``) and ``ooh`` (1 when outside working hours)."""
+    return qs.annotate(
+        day=TruncDate(field, tzinfo=zone),
+        ooh=Case(
+            When(
+                Q(_weekday__gte=6) | Q(_hour__lt=WORKDAY_START_HOUR) | Q(_hour__gte=WORKDAY_END_HOUR),
+                then=Value(1),
+            ),
+            default=Value(0),
+            output_field=IntegerField(),
+        ),
+    )
+
+
+def _with_clock(qs: QuerySet, field: str, zone: ZoneInfo) -> QuerySet:
+    return _local(
+        qs.annotate(_weekday=ExtractIsoWeekDay(field, tzinfo=zone), _hour=ExtractHour(field, tzinfo=zone)),
+        field,
+        zone,
+    )
+
+
+def week_start(day: datetime.date) -> datetime.date:
+    return day - datetime.timedelta(days=day.weekday())
+
+
+def month_start(day: datetime.date) -> datetime.date:
+    return day.replace(day=1)
+
+
+def next_month(day: datetime.date) -> datetime.date:
+    return (day.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+
+
+def _as_date(value) -> datetime.date:
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, str):
+        return datetime.date.fromisoformat(value[:10])
+    return value
+
+
+@dataclass
+class RollupResult:
+    start: datetime.date
+    end: datetime.date
+    rows: int
+    seconds: float
+
+
+@dataclass
+class _Activity:
+    organisation_id: int | None
+    threads_started: int = 0
+    replies: int = 0
+    reactions: int = 0
+    out_of_hours: int = 0
+
+
+def rollup_days(*, start: datetime.date, end: datetime.date) -> RollupResult:
+    """Recompute every rollup for local days ``start..end`` (inclusive), replacing existing rows."""
+    if end < start:
+        raise ValueError("end is before start")
+    began = time.monotonic()
+    started_at = timezone.now()
+    groups = zone_groups()
+    with transaction.atomic():
+        rows = _member_and_space_days(groups, start, end)
+        rows += _mark_breaks(start, end)
+        rows += _organisation_days(groups, start, end)
+        rows += _active_periods(start, end)
+        thread_start = min(start - datetime.timedelta(days=REPLY_LOOKBACK_DAYS), month_start(start))
+        rows += _thread_responses(groups, thread_start, end)
+        rows += _reply_network(groups, month_start(start), end)
+        RollupRun.objects.create(
+            first_day=start, last_day=end, started_at=started_at, finished_at=timezone.now(), rows=rows
+        )
+    seconds = time.monotonic() - began
+    logger.info("Rolled up %s..%s: %s rows in %.1f s", start, end, rows, seconds)
+    return RollupResult(start=start, end=end, rows=rows, seconds=seconds)
+
+
+def rollup_recent(*, days: int = 2, today: datetime.date | None = None) -> RollupResult:
+    """The nightly job: the last ``days`` complete days (yesterday and before)."""
+    if days < 1:
+        raise ValueError("days must be at least 1")
+    today = today or timezone.localdate(timezone=ZoneInfo(default_time_zone()))
+    end = today - datetime.timedelta(days=1)
+    return rollup_days(start=end - datetime.timedelta(days=days - 1), end=end)
+
+
+def rollup_through() -> datetime.date | None:
+    """The last day any rollup has covered (reports say how fresh they are)."""
+    latest = RollupRun.objects.order_by("-last_day").values_list("last_day", flat=True).first()
+    return latest
+
+
+# -- MemberDay and SpaceDay: the one pass over raw activity -----------------------------------
+
+
+def _member_and_space_days(groups: list[ZoneGroup], start: datetime.date, end: datetime.date) -> int:
+    members: dict[tuple[int, datetime.date], _Activity] = {}
+    spaces: dict[tuple[int, int | None, datetime.date], _Activity] = {}
+    space_members: dict[tuple[int, int | None, datetime.date], set[int]] = defaultdict(set)
+    joined: dict[int, datetime.date] = {}
+
+    def add(row: dict, member_key: str, kind: str, zone: ZoneInfo) -> None:
+        member_id, org_id, space_id = row[member_key], row[f"{member_key}__organisation_id"], row["space_id"]
+        day, n = _as_date(row["day"]), row["n"]
+        if member_id not in joined:
+            joined[member_id] = row[f"{member_key}__date_joined"].astimezone(zone).date()
+        activity = members.setdefault((member_id, day), _Activity(org_id))
+        setattr(activity, kind, getattr(activity, kind) + n)
+        activity.out_of_hours += n if row["ooh"] else 0
+        space_activity = spaces.setdefault((space_id, org_id, day), _Activity(org_id))
+        setattr(space_activity, kind, getattr(space_activity, kind) + n)
+        space_members[space_id, org_id, day].add(member_id)
+
+    for group in groups:
+        first, after = group.window(start, end)
+        posts = _with_clock(
+            Post.objects.filter(group.members_q("author"), created_at__gte=first, created_at__lt=after),
+            "created_at",
+            group.zone,
+        ).annotate(space_id=F("thread__space_id"))
+        person = ("author_id", "author__organisation_id", "author__date_joined")
+        for row in posts.values(*person, "space_id", "day", "is_opening", "ooh").annotate(n=Count("id")):
+            row["author"] = row["author_id"]
+            add(row, "author", "threads_started" if row["is_opening"] else "replies", group.zone)
+        reactions = _with_clock(
+            Reaction.objects.filter(group.members_q("user"), created_at__gte=first, created_at__lt=after),
+            "created_at",
+            group.zone,
+        ).annotate(space_id=F("post__thread__space_id"))
+        person = ("user_id", "user__organisation_id", "user__date_joined")
+        for row in reactions.values(*person, "space_id", "day", "ooh").annotate(n=Count("id")):
+            row["user"] = row["user_id"]
+            add(row, "user", "reactions", group.zone)
+
+    MemberDay.objects.filter(day__gte=start, day__lte=end).delete()
+    SpaceDay.objects.filter(day__gte=start, day__lte=end).delete()
+    member_rows = []
+    for (member_id, day), a in members.items():
+        joined_on = min(joined.get(member_id, day), day)
+        member_rows.append(
+            MemberDay(
+                member_id=member_id,
+                organisation_id=a.organisation_id,
+                day=day,
+                threads_started=a.threads_started,
+                replies=a.replies,
+                reactions=a.reactions,
+                out_of_hours=a.out_of_hours,
+                joined_week=week_start(joined_on),
+                week_of_membership=(day - joined_on).days // 7 + 1,
+            )
+        )
+    space_rows = [
+        SpaceDay(
+            space_id=space_id,
+            organisation_id=org_id,
+            day=day,
+            active_members=len(space_members[space_id, org_id, day]),
+            threads_started=a.threads_started,
+            replies=a.replies,
+            reactions=a.reactions,
+        )
+        for (space_id, org_id, day), a in spaces.items()
+    ]
+    MemberDay.objects.bulk_create(member_rows, batch_size=BATCH_SIZE)
+    SpaceDay.objects.bulk_create(space_rows, batch_size=BATCH_SIZE)
+    return len(member_rows) + len(space_rows)
+
+
+# -- breaks: who came back after 30 days away, who then went quiet for 30 days ----------------
+
+
+def _mark_breaks(start: datetime.date, end: datetime.date) -> int:
+    """Set ``after_break``/``before_break`` on every MemberDay a change in ``start..end`` can affect."""
+    gap = datetime.timedelta(days=BREAK_DAYS)
+    lo, hi = start - gap, end + gap
+    in_window = MemberDay.objects.filter(day__gte=lo, day__lte=hi)
+    rows = in_window.values_list("id", "member_id", "day")
+    neighbours = MemberDay.objects.filter(day__gte=lo - gap - datetime.timedelta(days=1), day__lte=hi + gap)
+    days_by_member: dict[int, list[datetime.date]] = defaultdict(list)
+    for member_id, day in neighbours.order_by("member_id", "day").values_list("member_id", "day"):
+        days_by_member[member_id].append(day)
+    first_day = dict(
+        MemberDay.objects.filter(member_id__in=in_window.values("member_id"))
+        .values("member_id")
+        .annotate(first=Min("day"))
+        .values_list("member_id", "first")
+    )
+    returned, lapsed = [], []
+    for row_id, member_id, day in rows:
+        days = days_by_member[member_id]
+        index = bisect.bisect_left(days, day)
+        previous = days[index - 1] if index > 0 else (None if first_day[member_id] >= day else day - 2 * gap)
+        if previous is not None and (day - previous).days > BREAK_DAYS:
+            returned.append(row_id)
+        following = days[index + 1] if index + 1 < len(days) else None
+        if following is None or (following - day).days > BREAK_DAYS:
+            lapsed.append(row_id)
+    in_window.update(after_break=False, before_break=False)
+    for chunk in _chunks(returned):
+        MemberDay.objects.filter(pk__in=chunk).update(after_break=True)
+    for chunk in _chunks(lapsed):
+        MemberDay.objects.filter(pk__in=chunk).update(before_break=True)
+    return 0
+
+
+def _chunks(ids: list[int], size: int = 500) -> Iterable[list[int]]:
+    for i in range(0, len(ids), size):
+        yield ids[i : i + size]
+
+
+# -- organisation days: sums over MemberDay plus sign-ups and safety counts -------------------
+
+
+def _organisation_days(groups: list[ZoneGroup], start: datetime.date, end: datetime.date) -> int:
+    days: dict[tuple[int | None, datetime.date], OrganisationDay] = {}
+
+    def row(org_id: int | None, day) -> OrganisationDay:
+        day = _as_date(day)
+        if (org_id, day) not in days:
+            days[org_id, day] = OrganisationDay(organisation_id=org_id, day=day)
+        return days[org_id, day]
+
+    activity = (
+        MemberDay.objects.filter(day__gte=start, day__lte=end)
+        .values("organisation_id", "day")
+        .annotate(
+            active=Count("id"),
+            threads=Sum("threads_started"),
+            replies_=Sum("replies"),
+            reactions_=Sum("reactions"),
+            ooh=Sum("out_of_hours"),
+            returned=Count("id", filter=Q(after_break=True)),
+        )
+    )
+    for a in activity:
+        r = row(a["organisation_id"], a["day"])
+        r.active_members, r.threads_started, r.replies = a["active"], a["threads"], a["replies_"]
+        r.reactions, r.out_of_hours, r.returned_members = a["reactions_"], a["ooh"], a["returned"]
+
+    for group in groups:
+        first, after = group.window(start, end)
+        counts = [
+            ("registrations", User.objects.filter(group.members_q()), "date_joined", "organisation_id"),
+            (
+                "flags",
+                Flag.objects.filter(group.members_q("post__author")),
+                "created_at",
+                "post__author__organisation_id",
+            ),
+            (
+                "review_items",
+                ReviewItem.objects.filter(group.members_q("post__author")),
+                "created_at",
+                "post__author__organisation_id",
+            ),
+            (
+                "crisis_cases",
+                CrisisCase.objects.filter(group.members_q("member")),
+                "opened_at",
+                "member__organisation_id",
+            ),
+        ]
+        for attribute, qs, field, org_path in counts:
+            qs = qs.filter(**{f"{field}__gte": first, f"{field}__lt": after})
+            qs = qs.annotate(day=TruncDate(field, tzinfo=group.zone), org=F(org_path))
+            for c in qs.values("org", "day").annotate(n=Count("id")):
+                setattr(row(c["org"], c["day"]), attribute, c["n"])
+
+    OrganisationDay.objects.filter(day__gte=start, day__lte=end).delete()
+    OrganisationDay.objects.bulk_create(days.values(), batch_size=BATCH_SIZE)
+    return len(days)
+
+
+# -- distinct active members per week and month ----------------------------------------------
+
+
+def _active_periods(start: datetime.date, end: datetime.date) -> int:
+    spans = [
+        (PeriodKind.WEEK, TruncWeek, week_start(start), week_start(end) + datetime.timedelta(days=6)),
+        (PeriodKind.MONTH, TruncMonth, month_start(start), next_month(end) - datetime.timedelta(days=1)),
+    ]
+    created = []
+    for kind, trunc, first, last in spans:
+        ActivePeriod.objects.filter(kind=kind, start__gte=first, start__lte=last).delete()
+        counts = (
+            MemberDay.objects.filter(day__gte=first, day__lte=last)
+            .annotate(period=trunc("day"))
+            .values("organisation_id", "period")
+            .annotate(n=Count("member_id", distinct=True))
+        )
+        created += [
+            ActivePeriod(
+                organisation_id=c["organisation_id"],
+                kind=kind,
+                start=_as_date(c["period"]),
+                active_members=c["n"],
+            )
+            for c in counts
+        ]
+    ActivePeriod.objects.bulk_create(created, batch_size=BATCH_SIZE)
+    return len(created)
+
+
+# -- time to first reply ----------------------------------------------------------------------
+
+
+def _first_member_reply() -> Subquery:
+    """When another member first replied (published) in the thread; staff and the author aside."""
+    replies = (
+        Post.objects.filter(
+            thread=OuterRef("pk"), is_opening=False, state=PostState.PUBLISHED, author__role=Role.MEMBER
+        )
+        .exclude(author=OuterRef("author"))
+        .order_by("created_at", "id")
+        .values("created_at")[:1]
+    )
+    return Subquery(replies)
+
+
+def _thread_responses(groups: list[ZoneGroup], start: datetime.date, end: datetime.date) -> int:
+    """Members' visible threads started on ``start..end``, with their first reply from another member."""
+    created = []
+    for group in groups:
+        first, after = group.window(start, end)
+        threads = (
+            Thread.objects.filter(
+                group.members_q("author"),
+                created_at__gte=first,
+                created_at__lt=after,
+                opening_post__state=PostState.PUBLISHED,
+            )
+            .annotate(day=TruncDate("created_at", tzinfo=group.zone), first_reply_at=_first_member_reply())
+            .values_list(
+                "id",
+                "author__organisation_id",
+                "space_id",
+                "author_id",
+                "day",
+                "created_at",
+                "first_reply_at",
+            )
+        )
+        for thread_id, org_id, space_id, author_id, day, started_at, replied_at in threads:
+            seconds = None
+            if replied_at is not None:
+                seconds = max(0, int((replied_at - started_at).total_seconds()))
+            created.append(
+                ThreadResponse(
+                    thread_id=thread_id,
+                    organisation_id=org_id,
+                    space_id=space_id,
+                    author_id=author_id,
+                    day=_as_date(day),
+                    started_at=started_at,
+                    first_reply_at=replied_at,
+                    first_reply_seconds=seconds,
+                )
+            )
+    ThreadResponse.objects.filter(day__gte=start, day__lte=end).delete()
+    # Upsert: a thread whose local day moved (its author changed organisation) keeps one row.
+    ThreadResponse.objects.bulk_create(
+        created,
+        batch_size=BATCH_SIZE,
+        update_conflicts=True,
+        unique_fields=["thread"],
+        update_fields=[
+            "organisation",
+            "space",
+            "author",
+            "day",
+            "started_at",
+            "first_reply_at",
+            "first_reply_seconds",
+        ],
+    )
+    return len(created)
+
+
+# -- the reply network ------------------------------------------------------------------------
+
+
+def _reply_network(groups: list[ZoneGroup], start: datetime.date, end: datetime.date) -> int:
+    """Whole months from ``start`` (a first of the month) to the month of ``end``."""
+    last = next_month(end) - datetime.timedelta(days=1)
+    pairs: dict[tuple[int, datetime.date, int, int], int] = {}
+    organisation_of: dict[int, int | None] = {}
+    for group in groups:
+        first, after = group.window(start, last)
+        replies = (
+            Post.objects.filter(
+                group.members_q("thread__author"),
+                is_opening=False,
+                state=PostState.PUBLISHED,
+                author__role=Role.MEMBER,
+                created_at__gte=first,
+                created_at__lt=after,
+            )
+            .exclude(author=F("thread__author"))
+            .annotate(month=TruncMonth("created_at", tzinfo=group.zone), space_id=F("thread__space_id"))
+            .values("space_id", "month", "author_id", "thread__author_id", "thread__author__organisation_id")
+            .annotate(n=Count("id"))
+        )
+        for r in replies:
+            month = _as_date(
+                r["month"].astimezone(group.zone) if isinstance(r["month"], datetime.datetime) else r["month"]
+            )
+            pairs[r["space_id"], month, r["author_id"], r["thread__author_id"]] = r["n"]
+            organisation_of[r["thread__author_id"]] = r["thread__author__organisation_id"]
+
+    pair_rows = [
+        ReplyPair(
+            space_id=space_id,
+            month=month,
+            replier_id=replier,
+            recipient_id=recipient,
+            organisation_id=organisation_of[recipient],
+            replies=n,
+            reciprocated=(space_id, month, recipient, replier) in pairs,
+        )
+        for (space_id, month, replier, recipient), n in pairs.items()
+    ]
+    ReplyPair.objects.filter(month__gte=start, month__lte=last).delete()
+    ReplyPair.objects.bulk_create(pair_rows, batch_size=BATCH_SIZE)
+
+    # One row per (organisation, space, month) and per (organisation, all spaces, month).
+    Key = tuple[int | None, int | None, datetime.date]
+    recipients: dict[Key, set[int]] = defaultdict(set)
+    edges: dict[Key, set[tuple[int, int]]] = defaultdict(set)
+    reciprocal: dict[Key, set[tuple[int, int]]] = defaultdict(set)
+    month_edges = {(month, a, b) for (_, month, a, b) in pairs}
+    for p in pair_rows:
+        org = p.organisation_id
+        for key, mutual in (
+            ((org, p.space_id, p.month), p.reciprocated),
+            ((org, None, p.month), (p.month, p.recipient_id, p.replier_id) in month_edges),
+        ):
+            recipients[key].add(p.recipient_id)
+            edges[key].add((p.replier_id, p.recipient_id))
+            if mutual:
+                reciprocal[key].add((p.replier_id, p.recipient_id))
+    starters: dict[Key, set[int]] = defaultdict(set)
+    answered: dict[Key, set[int]] = defaultdict(set)
+    threads = ThreadResponse.objects.filter(day__gte=start, day__lte=last).values_list(
+        "organisation_id", "space_id", "author_id", "day", "first_reply_at"
+    )
+    for org, space_id, author_id, day, replied_at in threads:
+        month = month_start(day)
+        for key in ((org, space_id, month), (org, None, month)):
+            starters[key].add(author_id)
+            if replied_at is not None:
+                answered[key].add(author_id)
+    keys = set(edges) | set(starters)
+    network_rows = [
+        NetworkMonth(
+            organisation_id=org,
+            space_id=space_id,
+            month=month,
+            thread_starters=len(starters[org, space_id, month]),
+            starters_answered=len(answered[org, space_id, month]),
+            members_answered=len(recipients[org, space_id, month]),
+            pairs=len(edges[org, space_id, month]),
+            reciprocated_pairs=len(reciprocal[org, space_id, month]),
+        )
+        for org, space_id, month in keys
+    ]
+    NetworkMonth.objects.filter(month__gte=start, month__lte=last).delete()
+    NetworkMonth.objects.bulk_create(network_rows, batch_size=BATCH_SIZE)
+    return len(pair_rows) + len(network_rows)
