@@ -28,7 +28,9 @@ class Table:
     ``column_totals`` and ``grand_total`` are the true totals over the same population when the
     table has them (None when a total is not meaningful, e.g. distinct people across weeks).
     ``denominators`` optionally gives, per row, the group size a rate in that row is taken over
-    (used to decide whether a percentage may be shown).
+    (used to decide whether a percentage may be shown). ``unavailable[r][c]`` is True for a cell
+    that cannot be known yet (e.g. week 12 of a cohort that joined last month): its count is 0
+    and it must be shown as "not yet", never as a zero.
     """
 
     key: str
@@ -42,6 +44,7 @@ class Table:
     grand_total: int | None = None
     denominators: list[int] | None = None
     description: str = ""
+    unavailable: list[list[bool]] | None = None
 
     def __post_init__(self) -> None:
         if len(self.cells) != len(self.rows):
@@ -49,6 +52,9 @@ class Table:
         for row in self.cells:
             if len(row) != len(self.columns):
                 raise ValueError(f"{self.key}: a row has {len(row)} cells for {len(self.columns)} columns")
+        shape = [len(row) for row in self.cells]
+        if self.unavailable is not None and [len(row) for row in self.unavailable] != shape:
+            raise ValueError(f"{self.key}: unavailable does not have the shape of cells")
 
 
 @dataclass
