@@ -13,14 +13,34 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
+from zoneinfo import ZoneInfo
 
-from django.db.models import Q, Sum
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
-from accounts.models import Organisation
-from outcomes.models import ActivePeriod, OrganisationDay, PeriodKind, SpaceDay
+from accounts.models import Organisation, Role
+from outcomes.measures import definitions, scoring
+from outcomes.models import (
+    ActivePeriod,
+    MeasureResponse,
+    MemberDay,
+    NetworkMonth,
+    OrganisationDay,
+    PeriodKind,
+    SpaceDay,
+    ThreadResponse,
+)
 from outcomes.report_types import CountKind, Report, Table
-from outcomes.rollups import default_time_zone, month_start, rollup_through, week_start
+from outcomes.rollups import BREAK_DAYS, default_time_zone, month_start, rollup_through, week_start
+
+RETENTION_WEEKS = (1, 4, 12)
+#: Time to first reply buckets: (label, upper bound in seconds, exclusive).
+REPLY_BUCKETS = (
+    ("within 1 hour", 3600),
+    ("1 to 6 hours", 6 * 3600),
+    ("6 to 24 hours", 24 * 3600),
+)
+DAY_SECONDS = 24 * 3600
 
 ALL_ORGANISATIONS = "All organisations"
 
@@ -85,6 +105,7 @@ def organisation_report(*, organisation_id: int | None, start: datetime.date, en
     else:
         name, zone = ALL_ORGANISATIONS, default_time_zone()
     scope = _scope(organisation_id)
+    through = rollup_through()
     report = Report(
         organisation_id=organisation_id,
         organisation_name=name,
@@ -92,7 +113,7 @@ def organisation_report(*, organisation_id: int | None, start: datetime.date, en
         end=end,
         time_zone=zone,
         generated_at=timezone.now(),
-        rollup_through=rollup_through(),
+        rollup_through=through,
     )
     days = _organisation_days(scope, start, end)
     report.tables += [
@@ -101,6 +122,11 @@ def organisation_report(*, organisation_id: int | None, start: datetime.date, en
         _out_of_hours(days),
         _activity_by_space(scope, start, end),
         _safety(days),
+        *_outcomes(organisation_id, zone, start, end),
+        _retention(scope, days, start, end, through),
+        *_engagement(scope, start, end, through),
+        *_network(scope, start, end),
+        _disengagement(scope, start, end, through),
     ]
     return report
 
@@ -248,4 +274,325 @@ def _safety(days: dict) -> Table:
         cells=[[totals["flags"]], [totals["review_items"]], [totals["crisis_cases"]]],
         kind=CountKind.EVENTS,
         description="Counts concerning the organisation's members' posts and the members themselves.",
+    )
+
+
+# -- retention by signup cohort ------------------------------------------------------------------
+
+
+def _retention(
+    scope: Q, days: dict, start: datetime.date, end: datetime.date, through: datetime.date | None
+) -> Table:
+    """Members who joined in each week, and how many of them were active in their week 1, 4 and 12.
+
+    Week k of a member's membership is days 7(k-1) to 7k-1 after the local day they joined. A
+    cohort's week k is known once its last joiner's week k is over.
+    """
+    cohorts = [w for w in _weeks(start, end) if w >= week_start(start)]
+    joined = defaultdict(int)
+    for day, row in days.items():
+        joined[week_start(day)] += row["registrations"] or 0
+    active = {
+        (w, k): n
+        for w, k, n in MemberDay.objects.filter(
+            scope,
+            joined_week__gte=cohorts[0],
+            joined_week__lte=cohorts[-1],
+            week_of_membership__in=RETENTION_WEEKS,
+        )
+        .values("joined_week", "week_of_membership")
+        .annotate(n=Count("member_id", distinct=True))
+        .values_list("joined_week", "week_of_membership", "n")
+    }
+
+    def known(cohort: datetime.date, k: int) -> bool:
+        last_day_of_week_k = cohort + datetime.timedelta(days=6 + 7 * k - 1)
+        return through is not None and last_day_of_week_k <= through
+
+    return Table(
+        key="retention",
+        title="Retention by signup week",
+        rows=[w.isoformat() for w in cohorts],
+        columns=["joined", *[f"active in week {k}" for k in RETENTION_WEEKS]],
+        cells=[
+            [joined[w], *[active.get((w, k), 0) if known(w, k) else 0 for k in RETENTION_WEEKS]]
+            for w in cohorts
+        ],
+        kind=CountKind.PEOPLE,
+        column_totals=None,
+        denominators=[joined[w] for w in cohorts],
+        unavailable=[[False, *[not known(w, k) for k in RETENTION_WEEKS]] for w in cohorts],
+        description=(
+            "Members who joined in each week (labelled by its Monday; days in the range only) and how "
+            "many of them posted, replied or reacted in their first, fourth and twelfth week."
+        ),
+    )
+
+
+# -- engagement: time to first reply ---------------------------------------------------------------
+
+
+def _engagement(
+    scope: Q, start: datetime.date, end: datetime.date, through: datetime.date | None
+) -> list[Table]:
+    """Threads members started, by how soon another member first replied.
+
+    Only threads started at least a day before the rollups' last day count, so every thread has
+    had 24 hours to be answered.
+    """
+    last = min(end, through - datetime.timedelta(days=1)) if through else start - datetime.timedelta(days=1)
+    seconds = "first_reply_seconds"
+    buckets = {}
+    lower = 0
+    for i, (_label, upper) in enumerate(REPLY_BUCKETS):
+        buckets[f"b{i}"] = Count("id", filter=Q(**{f"{seconds}__gte": lower, f"{seconds}__lt": upper}))
+        lower = upper
+    counts = ThreadResponse.objects.filter(scope, day__gte=start, day__lte=last).aggregate(
+        **buckets,
+        later=Count("id", filter=Q(**{f"{seconds}__gte": DAY_SECONDS})),
+        never=Count("id", filter=Q(**{f"{seconds}__isnull": True})),
+        total=Count("id"),
+    )
+    total = counts["total"]
+    cells = [[counts[f"b{i}"]] for i in range(len(REPLY_BUCKETS))] + [[counts["later"]], [counts["never"]]]
+    first_reply = Table(
+        key="first_reply",
+        title="Time to first reply from another member",
+        rows=[label for label, _ in REPLY_BUCKETS] + ["after more than 24 hours", "not answered yet"],
+        columns=["threads"],
+        cells=cells,
+        kind=CountKind.EVENTS,
+        column_totals=[total],
+        grand_total=total,
+        denominators=[total] * len(cells),
+        description="Members' visible threads started in the period, by when another member first replied.",
+    )
+    late = counts["later"] + counts["never"]
+    unanswered = Table(
+        key="unanswered_24h",
+        title="Threads unanswered after 24 hours",
+        rows=["answered within 24 hours", "not answered within 24 hours"],
+        columns=["threads"],
+        cells=[[total - late], [late]],
+        kind=CountKind.EVENTS,
+        column_totals=[total],
+        grand_total=total,
+        denominators=[total, total],
+        description="Share of members' threads that no other member had answered 24 hours after they began.",
+    )
+    return [first_reply, unanswered]
+
+
+# -- reply network ---------------------------------------------------------------------------------
+
+
+def _network(scope: Q, start: datetime.date, end: datetime.date) -> list[Table]:
+    """Who answers whom, month by month (whole months overlapping the range, all spaces)."""
+    months = _months(start, end)
+    rows = {
+        r["month"]: r
+        for r in NetworkMonth.objects.filter(
+            scope, space__isnull=True, month__gte=months[0], month__lte=months[-1]
+        )
+        .values("month")
+        .annotate(
+            starters=Sum("thread_starters"),
+            answered=Sum("starters_answered"),
+            recipients=Sum("members_answered"),
+            pairs_=Sum("pairs"),
+            mutual=Sum("reciprocated_pairs"),
+        )
+    }
+    empty = {"starters": 0, "answered": 0, "recipients": 0, "pairs_": 0, "mutual": 0}
+    data = [rows.get(m, empty) for m in months]
+    labels = [m.strftime("%Y-%m") for m in months]
+    members = Table(
+        key="network_members",
+        title="Members who started threads: answered or never answered",
+        rows=labels,
+        columns=["answered by another member", "never answered"],
+        cells=[[d["answered"], d["starters"] - d["answered"]] for d in data],
+        kind=CountKind.PEOPLE,
+        row_totals=[d["starters"] for d in data],
+        denominators=[d["starters"] for d in data],
+        description=(
+            "Members who started a thread in each month, by whether any of those threads had a reply "
+            "from another member."
+        ),
+    )
+    pairs = Table(
+        key="network_reciprocity",
+        title="Reply pairs: reciprocated or one-way",
+        rows=labels,
+        columns=["reciprocated", "one-way"],
+        cells=[[d["mutual"], d["pairs_"] - d["mutual"]] for d in data],
+        kind=CountKind.PEOPLE,
+        row_totals=[d["pairs_"] for d in data],
+        denominators=[d["pairs_"] for d in data],
+        description=(
+            "Distinct pairs of members where one replied to the other's thread in the month; "
+            "reciprocated when the other also replied to theirs."
+        ),
+    )
+    return [members, pairs]
+
+
+# -- disengagement ---------------------------------------------------------------------------------
+
+
+def _disengagement(
+    scope: Q, start: datetime.date, end: datetime.date, through: datetime.date | None
+) -> Table:
+    """Members whose 30th day without activity fell in the range, and members who came back."""
+    gap = datetime.timedelta(days=BREAK_DAYS)
+    last_known = min(end, through) if through else start - datetime.timedelta(days=1)
+    counts = MemberDay.objects.filter(scope).aggregate(
+        lapsed=Count(
+            "member_id",
+            distinct=True,
+            filter=Q(before_break=True, day__gte=start - gap, day__lte=last_known - gap),
+        ),
+        returned=Count("member_id", distinct=True, filter=Q(after_break=True, day__gte=start, day__lte=end)),
+    )
+    return Table(
+        key="disengagement",
+        title="Disengagement",
+        rows=[f"went quiet for {BREAK_DAYS} days", f"came back after {BREAK_DAYS} days or more"],
+        columns=["members"],
+        cells=[[counts["lapsed"]], [counts["returned"]]],
+        kind=CountKind.PEOPLE,
+        description=(
+            f"Members with no post, reply or reaction for {BREAK_DAYS} days (counted on the day the "
+            f"{BREAK_DAYS} days ran out), and members active again after such a break."
+        ),
+    )
+
+
+# -- outcomes ---------------------------------------------------------------------------------------
+
+OUTCOME_ROWS = (
+    "members who completed it",
+    "a case at their first measure",
+    "with two or more measures",
+    "reliable improvement",
+    "reliable deterioration",
+    "a case at first, with two or more measures",
+    "recovered",
+)
+
+
+def _outcomes(
+    organisation_id: int | None, zone_name: str, start: datetime.date, end: datetime.date
+) -> list[Table]:
+    """Measures completed, and NHS Talking Therapies outcomes over each member's measures in the range.
+
+    A member's first and last measure are their first and last in the range. Reliable change and
+    recovery are counted over members with two or more measures; recovery over those of them
+    who were a case at first. Scoring is ``outcomes.measures.scoring``.
+    """
+    zone = ZoneInfo(zone_name)
+    first_instant = datetime.datetime.combine(start, datetime.time.min, tzinfo=zone)
+    after = datetime.datetime.combine(end + datetime.timedelta(days=1), datetime.time.min, tzinfo=zone)
+    responses = MeasureResponse.objects.filter(
+        created_at__gte=first_instant, created_at__lt=after, member__role=Role.MEMBER
+    )
+    if organisation_id is not None:
+        responses = responses.filter(member__organisation_id=organisation_id)
+    scores: dict[str, dict[int, list]] = defaultdict(lambda: defaultdict(list))
+    for member_id, key, score in responses.order_by("created_at", "id").values_list(
+        "member_id", "measure_key", "score"
+    ):
+        scores[key][member_id].append(score)
+
+    measures = definitions.measures()
+    keys = [k for k in measures if k in scores] + sorted(k for k in scores if k not in measures)
+    completed = [sum(len(v) for v in scores[k].values()) for k in keys]
+    tables = [
+        Table(
+            key="measures_completed",
+            title="Self-assessments completed",
+            rows=[measures[k].name if k in measures else k for k in keys],
+            columns=["completed"],
+            cells=[[n] for n in completed],
+            kind=CountKind.EVENTS,
+            column_totals=[sum(completed)],
+            grand_total=sum(completed),
+            description="Self-assessments members completed in the period.",
+        )
+    ]
+    for key in ("phq9", "gad7"):
+        measure = measures.get(key)
+        if measure is not None:
+            tables.append(_measure_outcomes(measure, scores.get(key, {})))
+    depression, anxiety = measures.get("phq9"), measures.get("gad7")
+    if depression is not None and anxiety is not None:
+        tables.append(_paired_outcomes(depression, anxiety, scores.get("phq9", {}), scores.get("gad7", {})))
+    return tables
+
+
+def _outcome_table(key: str, title: str, counts: list[int], description: str) -> Table:
+    members, _cases, repeated, _improved, _deteriorated, repeated_cases, _recovered = counts
+    return Table(
+        key=key,
+        title=title,
+        rows=list(OUTCOME_ROWS),
+        columns=["members"],
+        cells=[[n] for n in counts],
+        kind=CountKind.PEOPLE,
+        denominators=[members, members, members, repeated, repeated, repeated, repeated_cases],
+        description=description,
+    )
+
+
+def _measure_outcomes(measure, by_member: dict[int, list]) -> Table:
+    counts = [0] * len(OUTCOME_ROWS)
+    for series in by_member.values():
+        first, last = series[0], series[-1]
+        case_first = bool(scoring.is_case(measure, first))
+        counts[0] += 1
+        counts[1] += case_first
+        if len(series) < 2:
+            continue
+        change = scoring.reliable_change(measure, first, last)
+        counts[2] += 1
+        counts[3] += change == scoring.Change.IMPROVED
+        counts[4] += change == scoring.Change.DETERIORATED
+        counts[5] += case_first
+        counts[6] += scoring.recovered(measure, first, last)
+    return _outcome_table(
+        f"outcomes_{measure.key}",
+        f"Outcomes on {measure.name}",
+        counts,
+        f"Members' first and last {measure.name} in the period: caseness, reliable change "
+        f"({measure.reliable_change} points) and recovery.",
+    )
+
+
+def _paired_outcomes(depression, anxiety, phq: dict[int, list], gad: dict[int, list]) -> Table:
+    counts = [0] * len(OUTCOME_ROWS)
+    for member_id in phq.keys() & gad.keys():
+        p, g = phq[member_id], gad[member_id]
+        outcome = scoring.talking_therapies_outcome(
+            depression=depression,
+            anxiety=anxiety,
+            first_depression=p[0],
+            first_anxiety=g[0],
+            last_depression=p[-1],
+            last_anxiety=g[-1],
+        )
+        counts[0] += 1
+        counts[1] += outcome.case_at_first
+        if len(p) < 2 or len(g) < 2:
+            continue
+        counts[2] += 1
+        counts[3] += outcome.reliable_improvement
+        counts[4] += outcome.reliable_deterioration
+        counts[5] += outcome.case_at_first
+        counts[6] += outcome.recovered
+    return _outcome_table(
+        "outcomes_talking_therapies",
+        "Outcomes as NHS Talking Therapies counts them (PHQ-9 and GAD-7 together)",
+        counts,
+        "Members with both PHQ-9 and GAD-7 in the period: a case at first on either measure; reliable "
+        "improvement, deterioration and recovery over those with two or more of each.",
     )
