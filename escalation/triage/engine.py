@@ -15,6 +15,7 @@ Follows the decision rules of shared/docs/RISK-LEVELS.md:
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping
@@ -26,9 +27,9 @@ from typing import Any
 import ahocorasick
 
 from escalation.triage.normalise import Lexicon, Normaliser, Words, collapse
-from escalation.triage.rules import LEVEL_RANK, LEVELS, Rule, RuleSet
+from escalation.triage.rules import LEVEL_RANK, LEVELS, Composition, Rule, RuleSet, inflect
 
-ENGINE_CODE_VERSION = "1.0.0"
+ENGINE_CODE_VERSION = "1.1.0"
 _LEVEL_SCORE = {"none": 0.0, "low": 0.2, "moderate": 0.45, "high": 0.7, "imminent": 0.9}
 _GAP = 3  # words a '*' in a pattern may stand for
 _SUBJECT_WINDOW = 12
@@ -110,7 +111,13 @@ class Engine:
         fillers = set(base.fillers)
         fuzzy = list(base.fuzzy_words)
         all_rules: dict[str, Rule] = {rule.id: rule for rule in base.rules}
+        concepts: dict[str, list[str]] = {k: list(v) for k, v in base.concepts.items()}
+        compositions: dict[str, Composition] = {c.rule.id: c for c in base.compositions}
         for ruleset in extras:
+            for key, words in ruleset.concepts.items():
+                concepts.setdefault(key, []).extend(words)
+            for composition in ruleset.compositions:
+                compositions[composition.rule.id] = composition
             expansions_raw.update(ruleset.expansions)
             fillers.update(ruleset.fillers)
             fuzzy.extend(ruleset.fuzzy_words)
@@ -118,7 +125,17 @@ class Engine:
                 context.setdefault(key, []).extend(words)
             for rule in ruleset.rules:
                 all_rules[rule.id] = rule  # a later set may replace a rule by id
-        self.rules = tuple(rule for rule_id, rule in all_rules.items() if rule_id not in disabled)
+        # Words written "end+" in a pattern stand for their regular inflections (see rules.inflect).
+        self.rules = tuple(
+            dataclasses.replace(rule, patterns=tuple(p for raw in rule.patterns for p in inflect(raw)))
+            if any("+" in pattern for pattern in rule.patterns)
+            else rule
+            for rule_id, rule in all_rules.items()
+            if rule_id not in disabled
+        )
+        self.compositions = tuple(c for c_id, c in compositions.items() if c_id not in disabled)
+        self._composed = frozenset(c.rule.id for c in self.compositions)
+        concepts = {k: [p for raw in v for p in inflect(raw)] for k, v in concepts.items()}
 
         # Expansions are normalised once with a bare normaliser, then the real one is built.
         bare = Normaliser(Lexicon({}, frozenset(), ()), frozenset())
@@ -132,7 +149,7 @@ class Engine:
         for rule in self.rules:
             for pattern in rule.patterns:
                 vocabulary.update(w for raw in pattern.split() for w in bare.word(raw))
-        for words in context.values():
+        for words in (*context.values(), *concepts.values()):
             for phrase in words:
                 vocabulary.update(w for raw in phrase.split() for w in bare.word(raw))
         for value in expansions.values():
@@ -159,6 +176,17 @@ class Engine:
                 words = self._phrase(phrase)
                 if words:
                     self._add(words, ("ctx", name))
+        # Concepts are found with the rules (one automaton) and composed in _compose.
+        used = {name for c in self.compositions for group in c.groups for name in group}
+        self._concept_words: dict[str, list[tuple[str, ...]]] = {}
+        for name, phrases in concepts.items():
+            if name not in used:
+                continue
+            for phrase in phrases:
+                words = self._phrase(phrase)
+                if words and ("concept", name) not in self._index.get(words, ()):
+                    self._add(words, ("concept", name))
+                    self._concept_words.setdefault(name, []).append(words)
         self.normaliser.set_keys(self._key_words(context), self._joinable())
         self._first = {word: tuple(sorted(lengths)) for word, lengths in self._first.items()}
         # Every phrase as " w1 w2 ", so one Aho-Corasick pass over " ".join(words) finds each
@@ -208,6 +236,10 @@ class Engine:
             for pattern in rule.patterns:
                 patterns.append(tuple(w for piece in pattern.split("*") for w in self._phrase(piece)))
         patterns += [self._phrase(phrase) for phrase in context.get("distress", ())]
+        # A composition needs its anchor concept: one word of each anchor phrase is a key.
+        for composition in self.compositions:
+            for name in composition.groups[0]:
+                patterns += self._concept_words.get(name, ())
         keys = set()
         for words in patterns:
             if words:
@@ -252,10 +284,12 @@ class Engine:
     ) -> tuple[list[_Hit], dict[str, list[tuple[int, int]]]]:
         words = w.words
         joined = " " + " ".join(words) + " "
+        composed: list[_Hit] = []
         if reference or joined.count(" ") != len(words) + 1:  # (a word with a space in it)
             occurrences = self._occurrences_by_word(words)
             rule_found = [(i, n, [v for v in vs if v[0] != "ctx"]) for i, n, vs in occurrences]
             ctx_found = [(i, n, tuple(p for k, p in vs if k == "ctx")) for i, n, vs in occurrences]
+            rule_found, composed = self._split_concepts(w, rule_found)
         else:
             # Word k starts at character 1 + k + (letters in the words before it).
             positions = list(map(add, accumulate(map(len, words), initial=0), count(1)))
@@ -263,14 +297,17 @@ class Engine:
             automata = self._automata
             rule_found = self._occurrences(joined, word_at, automata["rules"])
             ctx_found = self._occurrences(joined, word_at, automata["first"])
-            if rule_found:
+            if rule_found and self._concept_words:
+                rule_found, composed = self._split_concepts(w, rule_found)
+            if rule_found or composed:
                 # Each cue list comes from one automaton, each search in word order: the
                 # lists stay in word order without a merge.
                 ctx_found += self._occurrences(joined, word_at, automata["anywhere"])
                 anchors = [(i, i + length - 1) for i, length, _ in rule_found]
+                anchors += [(h.first, h.last) for h in composed]
                 for start, end in self._near_ranges(w, anchors, positions):
                     ctx_found += self._occurrences(joined, word_at, automata["near"], start, end)
-        hits: list[_Hit] = []
+        hits: list[_Hit] = composed
         ctx: dict[str, list[tuple[int, int]]] = {}
         pieces: dict[int, list[tuple[int, int, int]]] = {}
         sentence: list[int] | None = None  # built on first need
@@ -318,6 +355,73 @@ class Engine:
                 if len(chain) == len(parts):
                     hits.append(_Hit(rule, i, chain[-1][1], [w.span(a, b) for a, b in chain]))
         return hits, ctx
+
+    def _split_concepts(self, w: Words, found: list) -> tuple[list, list[_Hit]]:
+        """Take the concept occurrences out of the rule matches and compose them into signals."""
+        rules: list = []
+        concepts: dict[str, list[tuple[int, int]]] = {}
+        sentence = None
+        for i, length, values in found:
+            plain = [v for v in values if v[0] != "concept"]
+            if len(plain) != len(values):
+                last = i + length - 1
+                if length > 1:
+                    if sentence is None:
+                        sentence = w.sentence
+                    if sentence[i] != sentence[last]:
+                        continue
+                for kind, name in values:
+                    if kind == "concept":
+                        concepts.setdefault(name, []).append((i, last))
+            if plain:
+                rules.append((i, length, plain))
+        return rules, (self._compose(w, concepts) if concepts else [])
+
+    def _compose(self, w: Words, concepts: dict[str, list[tuple[int, int]]]) -> list[_Hit]:
+        """Signals where one concept of each group of a composition meets (see rules.Composition)."""
+        hits: list[_Hit] = []
+        seen: set[tuple[str, int, int]] = set()
+        sentence = clause = None
+        for comp in self.compositions:
+            groups = [sorted({o for name in group for o in concepts.get(name, ())}) for group in comp.groups]
+            if not all(groups):
+                continue
+            if sentence is None:
+                sentence, clause = w.sentence, w.clause
+            scope = comp.scope
+            for anchor in groups[0]:
+                chosen = [anchor]
+                for occurrences in groups[1:]:
+                    prev_last = chosen[-1][1]
+                    best, best_distance = None, comp.window + 1
+                    for a, b in occurrences:
+                        if comp.ordered and a <= prev_last:
+                            continue
+                        if any(a <= y and x <= b for x, y in chosen):
+                            continue
+                        distance = max(a - anchor[1], anchor[0] - b)
+                        if distance >= best_distance:
+                            continue
+                        if scope == "clause":
+                            if clause[a] != clause[anchor[0]]:
+                                continue
+                        elif scope == "sentence":
+                            if sentence[a] != sentence[anchor[0]]:
+                                continue
+                        elif abs(sentence[a] - sentence[anchor[0]]) > 1:
+                            continue
+                        best, best_distance = (a, b), distance
+                    if best is None:
+                        break
+                    chosen.append(best)
+                else:
+                    first, last = min(a for a, _ in chosen), max(b for _, b in chosen)
+                    key = (comp.rule.id, first, last)
+                    if key in seen:
+                        continue
+                    seen.add(key)
+                    hits.append(_Hit(comp.rule, first, last, [w.span(a, b) for a, b in sorted(chosen)]))
+        return hits
 
     @staticmethod
     def _occurrences(
@@ -401,8 +505,13 @@ class Engine:
         for h in signals:
             # Inside a longer signal: "going to kill myself" reads as one thing; but a weak
             # phrase around a strong one ("how many * would it take") never hides it.
+            # A composition hides only what it outranks ("want ... end my life ... be dead" stays high).
             if any(
-                k.first <= h.first and h.last <= k.last and (h.rule.weak or not k.rule.weak) for k in kept
+                k.first <= h.first
+                and h.last <= k.last
+                and (h.rule.weak or not k.rule.weak)
+                and (k.rule.id not in self._composed or LEVEL_RANK[k.rule.level] >= LEVEL_RANK[h.rule.level])
+                for k in kept
             ):
                 continue
             kept.append(h)
@@ -501,6 +610,9 @@ class Engine:
             return
         if c.any("support") and (rule.tense == "past" or h.time == "historical") and c.any("you_subject"):
             h.effect, h.level = "addressed", "none"
+            return
+        if rule.id in self._composed and any(h.last < a <= h.last + 3 for a, _ in c.ctx.get("trivial", ())):
+            h.effect, h.level = "harmless", "none"  # "if we lose again I'm done with football"
             return
         h.level = self._self_level(h, c)
         if rule.hyperbole_ok and not c.any("sincerity"):

@@ -333,6 +333,8 @@ class Normaliser:
         if s in expansions:
             return expansions[s]
         if len(s) >= 5 and s not in self.vocabulary and s.isalpha():
+            if s.endswith("in") and s + "g" in self.vocabulary:  # "thinkin", "endin": a dropped g
+                return (s + "g",)
             for candidate in self._fuzzy.get(s[0], ()):
                 if _damerau_within_one(s, candidate):
                     return (candidate,)

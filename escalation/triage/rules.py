@@ -34,6 +34,7 @@ CATEGORIES = (
     "distress",
 )
 KINDS = ("signal", "idiom")
+SCOPES = ("clause", "sentence", "near")
 PERSONS = ("any", "self", "other", "you")
 TENSES = ("present", "past", "progress")
 CONTEXT_NAMES = (
@@ -85,6 +86,24 @@ class Rule:
 
 
 @dataclass(frozen=True)
+class Composition:
+    """A signal read from concepts that meet: one concept from each group, close together.
+
+    ``groups`` are tuples of concept names (alternatives); the first group is the anchor. Every
+    other group must be found within ``window`` words of the anchor, in the same clause, the
+    same sentence, or ``near`` (the sentence before or after), after the previous group when
+    ``ordered``. The signal then goes through the same reading as a rule match (subject,
+    negation, time, hyperbole, combinations), as ``rule``.
+    """
+
+    rule: Rule
+    groups: tuple[tuple[str, ...], ...]
+    window: int = 8
+    scope: str = "sentence"
+    ordered: bool = False
+
+
+@dataclass(frozen=True)
 class RuleSet:
     name: str
     version: str
@@ -93,6 +112,8 @@ class RuleSet:
     expansions: Mapping[str, str] = field(default_factory=dict)
     fillers: tuple[str, ...] = ()
     fuzzy_words: tuple[str, ...] = ()
+    concepts: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    compositions: tuple[Composition, ...] = ()
 
     @classmethod
     def from_data(cls, data: Mapping[str, Any], *, name: str | None = None) -> RuleSet:
@@ -107,8 +128,14 @@ class RuleSet:
                 raise RuleError(f"unknown context list {key!r}")
             _check_strings(words, f"context {key!r}")
         rules = tuple(_rule(raw) for raw in data.get("rules", ()))
+        concepts = data.get("concepts", {})
+        if not isinstance(concepts, Mapping):
+            raise RuleError("'concepts' must map a concept name to a list of phrases")
+        for key, words in concepts.items():
+            _check_strings(words, f"concept {key!r}")
+        compositions = tuple(_composition(raw, concepts) for raw in data.get("compositions", ()))
         seen: set[str] = set()
-        for rule in rules:
+        for rule in (*rules, *(c.rule for c in compositions)):
             if rule.id in seen:
                 raise RuleError(f"rule id {rule.id!r} appears twice")
             seen.add(rule.id)
@@ -120,6 +147,8 @@ class RuleSet:
             expansions=dict(data.get("expansions", {})),
             fillers=tuple(data.get("fillers", ())),
             fuzzy_words=tuple(data.get("fuzzy_words", ())),
+            concepts={k: tuple(v) for k, v in concepts.items()},
+            compositions=compositions,
         )
 
     @classmethod
@@ -134,6 +163,58 @@ def _check_strings(values: Any, where: str) -> None:
     for value in values:
         if not isinstance(value, str) or not value.strip():
             raise RuleError(f"{where}: every entry must be a non-empty string")
+
+
+def inflect(pattern: str) -> list[str]:
+    """Expand every word ending in '+' to its regular inflections: "end+ my life" gives "end my
+    life", "ends my life", "ended my life", "ending my life" and "endin my life" (the dropped g of
+    informal writing). Irregular forms are written out in the data."""
+    words = pattern.split(" ")
+    options: list[list[str]] = []
+    for word in words:
+        if len(word) > 1 and word.endswith("+"):
+            options.append(_forms(word[:-1]))
+        else:
+            options.append([word])
+    out = [""]
+    for choices in options:
+        out = [f"{prefix} {choice}".strip() for prefix in out for choice in choices]
+    return out
+
+
+def _forms(stem: str) -> list[str]:
+    if stem.endswith("ie"):  # die, lie
+        base = stem[:-2]
+        return [stem, stem + "s", stem + "d", base + "ying", base + "yin"]
+    if stem.endswith("e") and not stem.endswith("ee"):  # take, save, hope
+        base = stem[:-1]
+        return [stem, stem + "s", stem + "d", base + "ing", base + "in"]
+    if stem.endswith(("s", "sh", "ch", "x")):
+        return [stem, stem + "es", stem + "ed", stem + "ing", stem + "in"]
+    if stem.endswith("y") and len(stem) > 2 and stem[-2] not in "aeiou":  # bury
+        return [stem, stem[:-1] + "ies", stem[:-1] + "ied", stem + "ing", stem + "in"]
+    return [stem, stem + "s", stem + "ed", stem + "ing", stem + "in"]
+
+
+def _composition(raw: Mapping[str, Any], concepts: Mapping[str, Any]) -> Composition:
+    rule = _rule({**raw, "patterns": ["(composition)"]})
+    groups = raw.get("all")
+    if not isinstance(groups, list) or not groups:
+        raise RuleError(f"composition {rule.id}: 'all' must be a non-empty list of concept groups")
+    parsed = []
+    for group in groups:
+        names = (group,) if isinstance(group, str) else tuple(group)
+        for name in names:
+            if name not in concepts:
+                raise RuleError(f"composition {rule.id}: unknown concept {name!r}")
+        parsed.append(names)
+    scope = raw.get("scope", "sentence")
+    if scope not in SCOPES:
+        raise RuleError(f"composition {rule.id}: scope must be one of {SCOPES}")
+    window = raw.get("window", 8)
+    if not isinstance(window, int) or window < 1:
+        raise RuleError(f"composition {rule.id}: window must be a positive number of words")
+    return Composition(rule, tuple(parsed), window, scope, bool(raw.get("ordered", False)))
 
 
 def _rule(raw: Mapping[str, Any]) -> Rule:

@@ -60,7 +60,9 @@ def test_heldout2_is_a_separate_balanced_held_aside_set():
 
 # heldout3 (212 posts, written blind by another engineer) was scored once, with rules 2025.11.3,
 # after all tuning: macro-F1 0.599, recall of high+imminent 0.593, precision 0.864, 18 imminent
-# rated moderate or lower, idioms 0.20 of 20. Never tuned on. Strict: passing is news.
+# rated moderate or lower, idioms 0.20 of 20. From rules 2025.11.4 its misses were read and
+# classified and it is development data (see RUBRIC.md): no longer a blind measure. Strict xfail
+# while it still misses the targets.
 HELDOUT3_MISSES = (
     "Blind heldout3, single run with rules 2025.11.3: macro-F1 0.599, urgent recall 0.593, urgent"
     " precision 0.864, 18 imminent rated moderate or lower, idioms 0.20. Targets missed."

@@ -5,7 +5,11 @@ heldout3, *before* the concept lexicons of rules 2025.11.4 were added, as a chec
 reads meaning rather than remembered phrases. They are never tuned on one by one: the test holds
 the issue's targets over the whole set, as for the held-out sets.
 
-First score, rules 2025.11.3 (before the concept layer): see FRESH_BEFORE below (62 posts).
+First score, rules 2025.11.3 (before the concept layer): see FRESH_BEFORE below (62 posts). With
+rules 2025.11.4 the set meets the targets. Caveat: the same engineer wrote these posts and the
+concept lexicons, so some vocabulary of this file (a few idioms, support and media cues) reached the
+lexicons; it is a check on the concept layer, not a blind measure (heldout3 and the lead's new
+blind set are the measures).
 """
 
 import pytest
@@ -197,7 +201,6 @@ def test_fresh_set_covers_every_level():
     assert len({text for _, _, text in FRESH}) == len(FRESH)
 
 
-@pytest.mark.xfail(strict=True, reason=FRESH_BEFORE)
 def test_fresh_targets():
     report = _report()
     assert report.urgent_recall >= 0.98, report.as_text()
