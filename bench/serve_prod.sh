@@ -27,6 +27,11 @@ export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379/8}"
 # request's fresh thread keeps its connection and PostgreSQL soon refuses clients ("too many
 # clients already"); see RESULTS.md. A connection pool is the fix. Set DJANGO_CONN_MAX_AGE to compare.
 export DJANGO_CONN_MAX_AGE="${DJANGO_CONN_MAX_AGE:-0}"
+# Through PgBouncer (bench/pgbouncer.sh, port 6432) the per-request connection is cheap and the
+# PostgreSQL backends stay warm; transaction pooling rules out server-side cursors.
+case "$DATABASE_URL" in
+  *:6432/*) export DJANGO_DB_DISABLE_SERVER_SIDE_CURSORS="${DJANGO_DB_DISABLE_SERVER_SIDE_CURSORS:-true}" ;;
+esac
 export DJANGO_LOG_LEVEL="${DJANGO_LOG_LEVEL:-WARNING}"
 
 .venv/bin/python manage.py collectstatic --noinput -v0
