@@ -73,6 +73,20 @@ class DisclosedTable:
     def has_totals(self) -> bool:
         return self.row_totals is not None or self.column_totals is not None
 
+    @property
+    def body_rows(self) -> list[list[str]]:
+        """One list per row: label, cells, row total (if any), group size (if any)."""
+        rows = self.as_rows()[1:]
+        return rows[:-1] if self.column_totals is not None else rows
+
+    @property
+    def footer_row(self) -> list[str] | None:
+        return self.as_rows()[-1] if self.column_totals is not None else None
+
+    @property
+    def rows_with_percentages(self) -> list[tuple[str, list[str]]]:
+        return list(zip(self.rows, self.percentages or [], strict=False))
+
     def as_rows(self) -> list[list[str]]:
         """Header and body as plain rows (CSV, accessible tables): labels, cells, totals, %."""
         header = ["", *self.columns]
@@ -277,3 +291,12 @@ def disclose_table(table: Table, rules: DisclosureRules | None = None) -> Disclo
         suppressed_cells=len(hidden),
         secondary_suppressed=len(secondary),
     )
+
+
+def disclosed_organisation_report(
+    *, organisation_id: int | None, start: datetime.date, end: datetime.date
+) -> DisclosedReport:
+    """The report pages, CSV and API show: computed from the rollups, then disclosure-controlled."""
+    from outcomes.reporting import organisation_report
+
+    return disclose_report(organisation_report(organisation_id=organisation_id, start=start, end=end))

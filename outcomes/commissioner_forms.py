@@ -1,0 +1,122 @@
+"""What a commissioner (or an admin) may ask a dashboard for, and the checks on it.
+
+The same form validates the dashboard page, its CSV export and the API, so the three refuse the
+same requests with the same words. A commissioner can choose only among the organisations they
+are linked to; another organisation's id is refused exactly like an id that does not exist, so
+the refusal tells nothing about other organisations. Admins also get "all organisations".
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django import forms
+from django.conf import settings
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from accounts.models import Organisation, Role
+from accounts.permissions import check_role
+
+ALL_ORGANISATIONS = "all"
+DEFAULT_MAX_RANGE_DAYS = 731  # two years, inclusive of both ends
+DEFAULT_RANGE_DAYS = 365
+
+
+def max_range_days() -> int:
+    return int(getattr(settings, "OUTCOMES_DASHBOARD_MAX_RANGE_DAYS", DEFAULT_MAX_RANGE_DAYS))
+
+
+def check_view_dashboards(user) -> None:
+    """Only commissioners and admins see dashboards; PermissionDenied (with the reason) otherwise."""
+    check_role(user, Role.COMMISSIONER, Role.ADMIN)
+
+
+def organisations_visible_to(user) -> QuerySet[Organisation]:
+    """The organisations whose dashboards ``user`` may see (call check_view_dashboards first)."""
+    if user.role == Role.ADMIN:
+        return Organisation.objects.order_by("name")
+    return user.commissioned_organisations.order_by("name")
+
+
+class DashboardForm(forms.Form):
+    """Organisation and date range (both ends inclusive, local days of the organisation)."""
+
+    organisation = forms.ChoiceField(
+        label="Organisation",
+        error_messages={
+            "invalid_choice": "Choose one of your organisations.",
+            "required": "Choose an organisation.",
+        },
+    )
+    start = forms.DateField(
+        label="From",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": "Enter a date."},
+    )
+    end = forms.DateField(
+        label="To",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": "Enter a date."},
+    )
+
+    def __init__(self, data=None, *, user, today: datetime.date | None = None, **kwargs) -> None:
+        self.today = today or timezone.localdate()
+        self.organisations = list(organisations_visible_to(user).only("id", "name", "slug", "time_zone"))
+        self.is_admin = user.role == Role.ADMIN
+        choices = [(str(org.pk), org.name) for org in self.organisations]
+        if self.is_admin:
+            choices.insert(0, (ALL_ORGANISATIONS, "All organisations"))
+        if data is not None:
+            # Fill in what was left out, so "?organisation=3" alone shows the default range.
+            data = data.copy()
+            for name, value in self.defaults(choices).items():
+                if not data.get(name):
+                    data[name] = value
+        super().__init__(data, **kwargs)
+        self.fields["organisation"].choices = choices
+
+    def defaults(self, choices: list[tuple[str, str]]) -> dict[str, str]:
+        return {
+            "organisation": choices[0][0] if choices else "",
+            "start": (self.today - datetime.timedelta(days=DEFAULT_RANGE_DAYS - 1)).isoformat(),
+            "end": self.today.isoformat(),
+        }
+
+    def clean(self) -> dict:
+        data = super().clean()
+        start, end = data.get("start"), data.get("end")
+        if start and start > self.today:
+            self.add_error("start", "The start date is in the future; choose today or earlier.")
+        if end and end > self.today:
+            self.add_error("end", "The end date is in the future; choose today or earlier.")
+        if start and end and start > end:
+            self.add_error("end", "The end date is before the start date.")
+        elif start and end and (end - start).days + 1 > max_range_days():
+            self.add_error(
+                "end",
+                f"Choose a range of at most {max_range_days()} days (this one is {(end - start).days + 1}).",
+            )
+        return data
+
+    @property
+    def organisation_id(self) -> int | None:
+        """The chosen organisation's id; None for all organisations (admins only)."""
+        value = self.cleaned_data["organisation"]
+        return None if value == ALL_ORGANISATIONS else int(value)
+
+    @property
+    def chosen_organisation(self) -> Organisation | None:
+        chosen = self.organisation_id
+        return next((org for org in self.organisations if org.pk == chosen), None)
+
+    def query_string(self) -> str:
+        from django.utils.http import urlencode
+
+        return urlencode(
+            {
+                "organisation": self.cleaned_data["organisation"],
+                "start": self.cleaned_data["start"].isoformat(),
+                "end": self.cleaned_data["end"].isoformat(),
+            }
+        )
