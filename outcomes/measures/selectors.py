@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from django.db.models import Max, OuterRef, Subquery
 from django.utils import timezone
@@ -28,6 +29,11 @@ ABSENCE = timedelta(days=30)
 HISTORY_LIMIT = 104
 
 
+def format_score(score: Decimal) -> str:
+    """12 for whole scores, 21.54 for converted ones."""
+    return f"{score:.0f}" if score == score.to_integral_value() else f"{score:.2f}"
+
+
 @dataclass(frozen=True)
 class ResultView:
     """One response with everything a page says about it, read against its measure."""
@@ -38,6 +44,18 @@ class ResultView:
     band_message: str
     previous: MeasureResponse | None
     change: scoring.Change | None
+
+    @property
+    def score_display(self) -> str:
+        return format_score(self.response.score)
+
+    @property
+    def previous_display(self) -> str:
+        return format_score(self.previous.score) if self.previous is not None else ""
+
+    @property
+    def max_display(self) -> str:
+        return format_score(self.measure.max_score)
 
     @property
     def change_amount(self) -> str:
