@@ -11,7 +11,12 @@ contract is stricter than a signal's:
 * **fail closed**: if a receiver raises, the exception is logged and the post is held for
   review (never lost, never published unscreened);
 * a receiver says "hold" through the mutable :class:`PostDecision` it is given (it may also call
-  ``community.services.post_hold`` itself; both work).
+  ``community.services.post_hold`` itself; both work);
+* a receiver may instead say "refuse" (``decision.refuse(reason=..., message=...)``): nothing is
+  published or kept, the whole submission is rolled back and the member sees ``message`` above
+  their text, which stays in the form. **A refusal never overrides a hold**: if any receiver
+  asked to hold the post, or a receiver failed, the post is held for a human instead (fail
+  closed: a refused post that also needed a human would otherwise be lost).
 
 Available hooks::
 
@@ -32,6 +37,14 @@ Connect in your ``AppConfig.ready()``::
 
     from community import hooks
     hooks.post_submitted.connect(on_post_submitted, dispatch_uid="escalation.triage")
+
+A second kind of hook asks whether a member may post at all (before anything is written)::
+
+    posting_check   -- receiver(*, user) -> str | None: a reason the user may not post now
+
+``community.services.posting_refusal(user)`` returns the first reason given (moderation: a
+suspension or a ban); thread, reply and edit services refuse with it. A check that fails is
+logged and ignored: the post is still screened by the submission hooks.
 """
 
 from __future__ import annotations
@@ -57,12 +70,29 @@ class PostDecision:
     reasons: list[str] = field(default_factory=list)
     author_notices: list[str] = field(default_factory=list)
     receiver_failed: bool = False
+    refusal_reasons: list[str] = field(default_factory=list)
+    refusal_messages: list[str] = field(default_factory=list)
 
     def hold(self, *, reason: str, author_notice: str = "") -> None:
         self.should_hold = True
         self.reasons.append(reason)
         if author_notice:
             self.author_notices.append(author_notice)
+
+    def refuse(self, *, reason: str, message: str) -> None:
+        """Ask community not to publish or keep the post; ``message`` is shown to its author."""
+        self.refusal_reasons.append(reason)
+        if message and message not in self.refusal_messages:
+            self.refusal_messages.append(message)
+
+    @property
+    def should_refuse(self) -> bool:
+        """Refused, and nothing asked for a human (a hold or a failed receiver wins)."""
+        return bool(self.refusal_reasons) and not self.should_hold and not self.receiver_failed
+
+    @property
+    def refusal_message(self) -> str:
+        return " ".join(self.refusal_messages) or "This post can't be published."
 
     @property
     def reason(self) -> str:
@@ -111,5 +141,22 @@ class Hook:
         return decision
 
 
+class CheckHook(Hook):
+    """A hook whose receivers answer a question: the first non-empty answer wins."""
+
+    def first_answer(self, **kwargs) -> str | None:
+        for uid, receiver in list(self._receivers.items()):
+            try:
+                with transaction.atomic():
+                    answer = receiver(**kwargs)
+            except Exception:
+                logger.exception("Hook %s receiver %s failed; ignoring its answer", self.name, uid)
+                continue
+            if answer:
+                return str(answer)
+        return None
+
+
 post_submitted = Hook("post_submitted")
 post_edited = Hook("post_edited")
+posting_check = CheckHook("posting_check")

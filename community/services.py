@@ -53,6 +53,25 @@ class RateLimited(ValidationError):
     """A new member is posting faster than the limits allow. Nothing was saved."""
 
 
+class PostRefused(ValidationError):
+    """A submission hook refused the text (a blocked watched word). Nothing was saved."""
+
+
+class PostingNotAllowed(ValidationError):
+    """The member may read and get help but not post right now (a suspension or a ban)."""
+
+
+def posting_refusal(user) -> str | None:
+    """Why ``user`` may not post right now (from the ``posting_check`` hook), or None."""
+    return hooks.posting_check.first_answer(user=user)
+
+
+def _check_can_post(user) -> None:
+    refusal = posting_refusal(user)
+    if refusal:
+        raise PostingNotAllowed(refusal, code="posting_not_allowed")
+
+
 # Settings (read on every call so tests can override them).
 
 
@@ -142,6 +161,7 @@ def thread_create(*, author, space: Space, title: str, body: str, skip_rate_limi
     permissions.check_create_thread(author, space)
     title = clean_title(title)
     body = clean_body(body)
+    _check_can_post(author)
     _lock_user(author)
     if not skip_rate_limits:
         _check_rate_limits(author=author, creating_thread=True)
@@ -171,6 +191,7 @@ def post_create(*, author, thread: Thread, body: str, skip_rate_limits: bool = F
     thread = Thread.objects.select_related("space", "opening_post").get(pk=thread.pk)
     permissions.check_reply_thread(author, thread)
     body = clean_body(body)
+    _check_can_post(author)
     _lock_user(author)
     if not skip_rate_limits:
         _check_rate_limits(author=author, creating_thread=False)
@@ -180,8 +201,12 @@ def post_create(*, author, thread: Thread, body: str, skip_rate_limits: bool = F
 
 
 def _submit(*, post: Post, hook: hooks.Hook) -> None:
-    """Run the hook before anyone else can see the post, then hold or announce it."""
+    """Run the hook before anyone else can see the post, then refuse, hold or announce it."""
     decision = hook.run(post=post)
+    if decision.should_refuse:
+        # Raised inside the caller's transaction: the thread, the post and everything the
+        # receivers wrote are rolled back; the view keeps the text in the form.
+        raise PostRefused(decision.refusal_message, code="refused")
     space = post.thread.space
     if space.premoderate_new_members and is_new_member(post.author) and hook is hooks.post_submitted:
         decision.hold(reason="premoderation:new-member")
@@ -266,6 +291,8 @@ def post_edit(*, actor, post: Post, body: str, title: str | None = None) -> Post
     post = Post.objects.select_for_update().select_related("thread__space").get(pk=post.pk)
     permissions.check_edit_post(actor, post)
     body = clean_body(body)
+    if actor.pk == post.author_id:
+        _check_can_post(actor)
     thread = post.thread
     new_title = clean_title(title) if (title is not None and post.is_opening) else thread.title
     if body == post.body and new_title == thread.title:
@@ -288,6 +315,8 @@ def post_edit(*, actor, post: Post, body: str, title: str | None = None) -> Post
         thread.save(update_fields=["title"])
     was_published = post.state == PostState.PUBLISHED
     decision = hooks.post_edited.run(post=post)
+    if decision.should_refuse:
+        raise PostRefused(decision.refusal_message, code="refused")  # the edit is rolled back
     post.refresh_from_db()
     if decision.should_hold:
         post_hold(post=post, actor=None, reason=decision.reason, author_notice=decision.author_notice)
@@ -377,6 +406,31 @@ def post_hide(*, post: Post, actor, reason: str) -> bool:
             [thread_group(post.thread_id)],
         )
     return True
+
+
+@transaction.atomic
+def post_redact(*, post: Post, actor, body: str, now=None) -> PostRevision:
+    """Staff replace a post's text (removing identifying details). The original is kept as a
+    revision (staff see the edit history); the post's state and screening are unchanged: a
+    guide has read it. Returns the revision holding the original text."""
+    post = _locked(post)
+    permissions.check_moderate_post(actor, post)
+    body = clean_body(body)
+    if body == post.body:
+        raise ValidationError({"body": "The redacted text is the same as the original; nothing was removed."})
+    now = now or timezone.now()
+    revision = PostRevision.objects.create(
+        post=post, body=post.body, body_html=post.body_html, editor=actor, created_at=now
+    )
+    post.body = body
+    post.body_html = render_markdown(body)
+    post.edited_at = now
+    post.save(update_fields=["body", "body_html", "edited_at"])
+    if post.state == PostState.PUBLISHED:
+        send_event_on_commit(
+            "post.edited", {"thread_id": post.thread_id, "post_id": post.pk}, [thread_group(post.thread_id)]
+        )
+    return revision
 
 
 @transaction.atomic
@@ -585,6 +639,8 @@ def digests_send_all() -> int:
 
 __all__ = [
     "PermissionDenied",
+    "PostRefused",
+    "PostingNotAllowed",
     "RateLimited",
     "ValidationError",
     "digest_send",
@@ -597,8 +653,10 @@ __all__ = [
     "post_hold",
     "post_mark_screened",
     "post_publish",
+    "post_redact",
     "post_remove",
     "post_restore",
+    "posting_refusal",
     "preference_update",
     "reaction_add",
     "reaction_remove",

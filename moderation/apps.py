@@ -6,7 +6,10 @@ class ModerationConfig(AppConfig):
 
     Hand-offs from lower apps (see DESIGN.md):
     * community ``post_submitted`` / ``post_edited`` -> ``moderation.services.post_screen``
-      (runs after escalation's screening, so holds it asked for are queued too);
+      (runs after escalation's screening, so holds it asked for are queued too; a blocked
+      watched word refuses the post unless something in it needs a human);
+    * community ``posting_check`` -> ``moderation.selectors.posting_refusal`` (suspended or
+      banned members can read and get help, not post);
     * escalation ``risk_assessed`` -> ``moderation.services.risk_assessed``;
     * escalation ``concern_raised`` -> ``moderation.services.concern_raised`` (self-assessments).
     """
@@ -24,6 +27,7 @@ class ModerationConfig(AppConfig):
             receivers.on_post_submitted, dispatch_uid="moderation.screen_post"
         )
         community_hooks.post_edited.connect(receivers.on_post_edited, dispatch_uid="moderation.screen_post")
+        community_hooks.posting_check.connect(receivers.posting_refusal, dispatch_uid="moderation.sanctions")
         escalation_hooks.risk_assessed.connect(
             receivers.on_risk_assessed, dispatch_uid="moderation.queue_risk"
         )

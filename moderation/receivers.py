@@ -5,7 +5,7 @@ from __future__ import annotations
 from community.hooks import PostDecision
 from community.models import Post
 from escalation.models import MemberConcern, RiskAssessment
-from moderation import services
+from moderation import selectors, services
 
 
 def on_post_submitted(*, post: Post, decision: PostDecision) -> None:
@@ -14,6 +14,11 @@ def on_post_submitted(*, post: Post, decision: PostDecision) -> None:
 
 def on_post_edited(*, post: Post, decision: PostDecision) -> None:
     services.post_screen(post=post, decision=decision, submitted=False)
+
+
+def posting_refusal(*, user) -> str | None:
+    """community's ``posting_check``: a suspended or banned member reads but does not post."""
+    return selectors.posting_refusal(user)
 
 
 def on_risk_assessed(*, assessment: RiskAssessment, needs_review: bool) -> None:

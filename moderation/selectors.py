@@ -72,18 +72,21 @@ def sanction_in_force(member, now: datetime | None = None) -> Sanction | None:
 
 
 def posting_refusal(member, now: datetime | None = None) -> str | None:
-    """Why ``member`` may not post right now, or None. For community's posting check."""
+    """Why ``member`` may not post right now, or None. For community's ``posting_check`` hook."""
+    if getattr(member, "role", None) != Role.MEMBER:
+        return None  # staff and commissioners are never sanctioned here
     sanction = sanction_in_force(member, now)
     if sanction is None:
         return None
     if sanction.kind == SanctionKind.BAN:
         return (
-            "Your account can no longer post in the forums. You can still read, and crisis "
-            "support is always available from the Get help page."
+            "You can read the forums and get help, but your account can no longer post. "
+            "Crisis support is always available from the Get help page."
         )
     return (
-        f"Your account is read-only until {timezone.localtime(sanction.ends_at):%d %B %Y, %H:%M}. "
-        "You can still read, and crisis support is always available from the Get help page."
+        "You can read the forums and get help, but you can't post until "
+        f"{timezone.localtime(sanction.ends_at):%d %B %Y, %H:%M}. "
+        "Crisis support is always available from the Get help page."
     )
 
 

@@ -19,10 +19,10 @@ from django.utils import timezone
 from accounts.models import STAFF_ROLES
 from community import services as community_services
 from community.hooks import PostDecision
-from community.markdown import render_markdown
-from community.models import Post, PostRevision, PostState
+from community.models import Post, PostState
+from escalation import engine as escalation_engine
 from escalation import services as escalation_services
-from escalation.models import MemberConcern, RiskAssessment, RiskLevel
+from escalation.models import REVIEW_LEVELS, MemberConcern, RiskAssessment, RiskLevel
 from moderation import conf, detectors, events, permissions, selectors
 from moderation.audit import audit_record
 from moderation.models import (
@@ -371,8 +371,11 @@ def post_screen(*, post: Post, decision: PostDecision, submitted: bool) -> list[
 
     blocking = reading.for_action(WatchedAction.BLOCK)
     holding = reading.for_action(WatchedAction.HOLD)
+    if blocking and not holding and not reading.timed_out and _may_refuse(post=post, decision=decision):
+        decision.refuse(reason="watched-word", message=_block_message(blocking))
+        return queued
     if blocking or holding or reading.timed_out:
-        # community's hook decision has no "refuse" outcome yet, so a blocked word holds the post.
+        # A blocked word in a post that also needs a human (a risk reading, another rule) is held.
         notice = BLOCKED_NOTICE if blocking else ""
         decision.hold(reason="watched-word", author_notice=notice)
         matches = blocking + holding
@@ -424,6 +427,39 @@ def post_screen(*, post: Post, decision: PostDecision, submitted: bool) -> list[
             decision.hold(reason="moderation:no-guide-on-shift", author_notice=NEW_MEMBER_NOTICE)
             queue(ReasonSource.NO_GUIDE_ON_SHIFT, Priority.OTHER, {"key": "no-guide"})
     return queued
+
+
+BLOCK_DEFAULT_MESSAGE = (
+    "Your post wasn't published because it includes words that aren't allowed on Kindred. Your "
+    "text is still below: please change it and post again."
+)
+
+
+def _block_message(matches) -> str:
+    """The staff-written message of the matched block words, or the default."""
+    ids = sorted({m.word_id for m in matches})
+    custom = [
+        text
+        for text in WatchedWord.objects.filter(pk__in=ids).order_by("pk").values_list("message", flat=True)
+        if text
+    ]
+    message = " ".join(dict.fromkeys(custom)) or BLOCK_DEFAULT_MESSAGE
+    return f"{message} Your text is still below, so nothing is lost." if custom else message
+
+
+def _may_refuse(*, post: Post, decision: PostDecision) -> bool:
+    """A blocked word refuses a post only when nothing in it needs a human: no hold asked for by
+    earlier receivers, and the triage engine reads no risk of moderate or above (fail closed: a
+    refused post is gone, so a crisis post with a blocked word is held for a guide instead)."""
+    if decision.should_hold or decision.receiver_failed:
+        return False
+    text = f"{post.thread.title}\n\n{post.body}" if post.is_opening else post.body
+    try:
+        level = escalation_engine.screen(text).level
+    except Exception:
+        logger.exception("Triage unavailable while refusing post %s; holding it instead", post.pk)
+        return False
+    return level not in REVIEW_LEVELS
 
 
 # --- flags ---------------------------------------------------------------------------------------
@@ -738,26 +774,22 @@ def review_item_approve_with_redaction(
     _require_post(item)
     post = Post.objects.select_for_update().select_related("thread").get(pk=item.post_id)
     try:
-        body = community_services.clean_body(body)
+        revision = community_services.post_redact(post=post, actor=actor, body=body, now=now)
     except ValidationError as exc:
-        raise ValidationError({"body": exc.message_dict.get("body", exc.messages)}) from exc
-    if body == post.body:
-        raise ValidationError({"body": "The redacted text is the same as the original; nothing was removed."})
+        if hasattr(exc, "error_dict"):
+            raise
+        raise ValidationError({"body": exc.messages}) from exc
+    post.refresh_from_db()
+    # The original stays in community's revision history and here, for the audit.
     Redaction.objects.create(
         post=post,
         item=item,
-        original_body=post.body,
-        redacted_body=body,
+        original_body=revision.body,
+        redacted_body=post.body,
         actor=actor,
         reason=reason[:500],
         created_at=now,
     )
-    # community has no staff edit service yet; keep its revision history the same way it does.
-    PostRevision.objects.create(
-        post=post, body=post.body, body_html=post.body_html, editor=actor, created_at=now
-    )
-    Post.objects.filter(pk=post.pk).update(body=body, body_html=render_markdown(body), edited_at=now)
-    post.refresh_from_db()
     if post.state == PostState.HELD:
         community_services.post_publish(post=post, actor=actor)
     _message(

@@ -26,7 +26,6 @@ def word(guide, pattern, action, match="word"):
 @pytest.mark.parametrize(
     ("action", "state", "queued"),
     [
-        ("block", PostState.HELD, True),
         ("hold", PostState.HELD, True),
         ("flag", PostState.PUBLISHED, True),
         ("censor", PostState.PUBLISHED, False),
@@ -104,9 +103,19 @@ def test_staff_posts_are_not_screened_for_identifying_details(thread, guide):
     assert post.state == PostState.PUBLISHED
 
 
-def test_suspended_members_posts_are_held(make_post, other_member, guide):
+def test_suspended_members_posts_are_held_if_the_posting_check_is_bypassed(make_post, other_member, guide):
+    """The posting check refuses first (see test_posting.py); if it is not connected (or failed),
+    screening still holds a sanctioned member's post for a guide."""
+    from community import hooks
+
     services.member_suspend(member=other_member, actor=guide, reason="Repeated unkindness.", days=1)
-    post = make_post(body="hello again")
+    hooks.posting_check.disconnect(dispatch_uid="moderation.sanctions")
+    try:
+        post = make_post(body="hello again")
+    finally:
+        from moderation import receivers
+
+        hooks.posting_check.connect(receivers.posting_refusal, dispatch_uid="moderation.sanctions")
     assert post.state == PostState.HELD
     assert ReasonSource.SANCTIONED_AUTHOR in ReviewItem.objects.get(post=post).sources
 
