@@ -502,6 +502,7 @@ class Engine:
         # The same words in two rules ("vou me matar": ideation and intent): the intent reads first.
         signals.sort(key=lambda h: (h.first, -(h.last - h.first), h.rule.category not in _TIMELINE_ESCALATES))
         kept: list[_Hit] = []
+        hidden: list[_Hit] = []  # a rule match hidden by a composition still hides what it holds
         for h in signals:
             # Inside a longer signal: "going to kill myself" reads as one thing; but a weak
             # phrase around a strong one ("how many * would it take") never hides it.
@@ -511,8 +512,10 @@ class Engine:
                 and h.last <= k.last
                 and (h.rule.weak or not k.rule.weak)
                 and (k.rule.id not in self._composed or LEVEL_RANK[k.rule.level] >= LEVEL_RANK[h.rule.level])
-                for k in kept
+                for k in (*kept, *hidden)
             ):
+                if h.rule.id not in self._composed:
+                    hidden.append(h)
                 continue
             kept.append(h)
         signals = kept
@@ -757,7 +760,9 @@ class Engine:
         live = [h for h in signals if h.effect in ("counted", "hyperbole")]
         sincere = [h for h in live if h.effect == "counted" and LEVEL_RANK[h.level] >= LEVEL_RANK["moderate"]]
         if any(h.effect == "hyperbole" for h in live):
-            if sincere or c.any("distress"):
+            # Crying faces beside a hyperbole are laughter (rule 6); words of distress are not.
+            worded = any(c.w.words[a][0] != ":" for a, _ in c.ctx.get("distress", ()))
+            if sincere or worded:
                 for h in live:
                     if h.effect == "hyperbole":
                         h.effect = "counted"
@@ -824,6 +829,19 @@ class _Context:
         self.clause = w.clause
         self.ctx = ctx
         self._sentences: dict[str, set[int]] = {}
+        if "timeline" in ctx and "negation" in ctx:
+            # "not doing anything tonight": a denied time is no timeline.
+            clause = w.clause
+            negations = ctx["negation"]
+            kept = [
+                (a, b)
+                for a, b in ctx["timeline"]
+                if not any(y < a and a - y <= 4 and clause[x] == clause[a] for x, y in negations)
+            ]
+            if len(kept) != len(ctx["timeline"]):
+                ctx["timeline"] = kept
+                if not kept:
+                    del ctx["timeline"]
 
     def any(self, name: str) -> bool:
         return name in self.ctx
