@@ -3,15 +3,23 @@ clinician's open WebSocket, through the real site (uvicorn, production settings)
 Redis and a real Celery worker, with background browsing load.
 
     .venv/bin/python bench/alert_latency.py                 # 2 crisis posts/s for 60 s
-    .venv/bin/python bench/alert_latency.py --rate 2 --duration 60 --browse-rate 4 --pool solo
+    .venv/bin/python bench/alert_latency.py --rate 2 --duration 60 --browse-rate 4
+    .venv/bin/python bench/alert_latency.py --gateway-delay-ms 800  # slow SMS gateway and webhook
+    .venv/bin/python bench/alert_latency.py --workers single        # one worker on every queue
 
 It owns its database and Redis DB (both wiped at the start): ``DATABASE_URL`` (default
 postgres://postgres@127.0.0.1:5432/kindred_alert_bench) and ``REDIS_URL`` (default
 redis://127.0.0.1:6379/9). It migrates, creates a space, a visible thread, one clinician on a
 primary shift and one member per crisis post (an open crisis case per member means a second
-post from the same member raises no new alert), starts uvicorn and a Celery worker, opens the
+post from the same member raises no new alert), starts uvicorn and the Celery workers, opens the
 clinician's WebSocket (ws/clinician/) and then, on a fixed timetable, POSTs imminent-risk replies
 while a browsing member GETs the thread page. Every process it starts is stopped at the end.
+
+Workers (``--workers``): ``split`` (default) is the deployment's shape, a ``-Q triage`` worker
+(assessments, which send the in-app alert on commit) beside a ``-Q alerts,celery`` worker with
+threads (one task per email/SMS/webhook delivery); ``single`` is one solo worker on every queue.
+``--gateway-delay-ms N`` adds the SMS gateway and the signed webhook as channels, both served by
+a local stub that answers after N ms, so a slow gateway's effect on the in-app alert shows.
 
 Printed: p50/p95/p99/max of submission -> alert received, and where the time goes, from the
 client's clock and the rows' timestamps (same machine, same clock):
@@ -22,6 +30,7 @@ client's clock and the rows' timestamps (same machine, same clock):
   task -> received   ``Alert.created_at`` (= the task's start) -> WebSocket receive (the task's
                      work and commit, channel layer publish, WebSocket delivery)
   task runtime       from the worker's log ("succeeded in ...s"), for the assessment tasks
+and, per channel, ``Alert.created_at`` -> ``DeliveryAttempt.delivered_at``.
 It measures and prints; it never fails because something was slow.
 """
 
@@ -41,6 +50,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -112,7 +122,7 @@ def seed(n_members: int) -> dict:
     from accounts.models import Role, User
     from community import services as community_services
     from community.models import PostState, Space
-    from escalation.models import Shift
+    from escalation.models import ClinicianContact, Shift
 
     now = timezone.now()
     long_ago = now - timedelta(days=90)
@@ -136,6 +146,7 @@ def seed(n_members: int) -> dict:
         return store.session_key
 
     clinician = user("DrBench", Role.CLINICIAN)
+    ClinicianContact.objects.create(user=clinician, sms_number="+447700900123")
     Shift.objects.create(
         clinician=clinician, tier="primary", start=now - timedelta(hours=1), end=now + timedelta(hours=8)
     )
@@ -163,6 +174,65 @@ def seed(n_members: int) -> dict:
 # --- processes -----------------------------------------------------------------------------------
 
 
+class SlowGateway:
+    """A local SMS gateway and webhook receiver that answers 200 after ``delay_ms``."""
+
+    def __init__(self, delay_ms: float):
+        delay = delay_ms / 1000
+        self.calls = 0
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                time.sleep(delay)
+                outer.calls += 1
+                self.send_response(200)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"{}")
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def env(self) -> dict:
+        return {
+            "ESCALATION_SMS_BACKEND": "escalation.sms.HttpGatewayBackend",
+            "ESCALATION_SMS_GATEWAY_URL": self.url + "/sms",
+            "ESCALATION_WEBHOOK_URL": self.url + "/webhook",
+            "ESCALATION_WEBHOOK_SECRET": "bench-webhook-secret",
+        }
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def worker_commands(args) -> dict[str, list[str]]:
+    """Worker name -> ``celery worker`` arguments (the deployment's queues, see docker-compose.yml)."""
+    common = ["--prefetch-multiplier", "1", "-l", "INFO", "--without-gossip", "--without-mingle"]
+    if args.workers == "single":
+        return {"worker": ["--pool", "solo", "-n", "alertbench@%h", *common]}
+    return {
+        "triage": ["-Q", "triage", "--pool", "solo", "-n", "alertbench-triage@%h", *common],
+        "alerts": [
+            "-Q",
+            "alerts,celery",
+            "--pool",
+            "threads",
+            "--concurrency",
+            str(args.alert_threads),
+            "-n",
+            "alertbench-alerts@%h",
+            *common,
+        ],
+    }
+
+
 def server_env(args) -> dict:
     return {
         **os.environ,
@@ -174,6 +244,7 @@ def server_env(args) -> dict:
         "REDIS_URL": args.redis_url,
         "DJANGO_LOG_LEVEL": "WARNING",
         "EMAIL_URL": "consolemail://",
+        **(args.gateway.env() if args.gateway else {}),
     }
 
 
@@ -305,8 +376,8 @@ async def run_load(args, data: dict) -> dict:
 # --- analysis ------------------------------------------------------------------------------------
 
 
-def analyse(result: dict, worker_log: Path) -> dict:
-    from escalation.models import Alert, RiskAssessment
+def analyse(result: dict, worker_logs: list[Path]) -> dict:
+    from escalation.models import Alert, DeliveryAttempt, RiskAssessment
 
     sent, received = result["sent"], result["received"]
     assessments = {
@@ -332,10 +403,18 @@ def analyse(result: dict, worker_log: Path) -> dict:
         to_recv.append(t_recv - alert.created_at.timestamp())
     runtimes = [
         float(m)
+        for worker_log in worker_logs
         for m in re.findall(
             r"escalation\.assess_post\[[^\]]+\] succeeded in ([0-9.]+)s", worker_log.read_text()
         )
     ]
+    deliveries: dict[str, list[float]] = {}
+    undelivered: dict[str, int] = {}
+    for d in DeliveryAttempt.objects.select_related("alert").filter(alert__round=1):
+        if d.delivered_at is None:
+            undelivered[d.channel] = undelivered.get(d.channel, 0) + 1
+        else:
+            deliveries.setdefault(d.channel, []).append((d.delivered_at - d.alert.created_at).total_seconds())
     return {
         "e2e": e2e,
         "http": http_rt,
@@ -345,6 +424,8 @@ def analyse(result: dict, worker_log: Path) -> dict:
         "runtime": runtimes,
         "missing": missing,
         "statuses": statuses,
+        "deliveries": deliveries,
+        "undelivered": undelivered,
     }
 
 
@@ -355,14 +436,27 @@ def main() -> None:
     parser.add_argument("--browse-rate", type=float, default=4.0, help="thread page GETs per second")
     parser.add_argument("--port", type=int, default=8029)
     parser.add_argument("--web-workers", type=int, default=2)
-    parser.add_argument("--pool", default="solo", help="Celery pool: solo or threads")
-    parser.add_argument("--concurrency", type=int, default=1)
+    parser.add_argument(
+        "--workers",
+        choices=["split", "single"],
+        default="split",
+        help="split: a -Q triage worker and a -Q alerts,celery worker (the deployment); "
+        "single: one solo worker on every queue",
+    )
+    parser.add_argument("--alert-threads", type=int, default=4, help="threads of the alerts worker (split)")
+    parser.add_argument(
+        "--gateway-delay-ms",
+        type=float,
+        default=0,
+        help="also alert by SMS gateway and webhook, answered by a local stub after this many ms",
+    )
     parser.add_argument("--database-url", default=os.environ.get("ALERT_BENCH_DATABASE_URL", DEFAULT_DB))
     parser.add_argument("--redis-url", default=os.environ.get("ALERT_BENCH_REDIS_URL", DEFAULT_REDIS))
     parser.add_argument(
         "--logs", default=str(ROOT / "artifacts" / "alert_bench"), help="folder for server and worker logs"
     )
     args = parser.parse_args()
+    args.gateway = SlowGateway(args.gateway_delay_ms) if args.gateway_delay_ms > 0 else None
     if urlparse(args.database_url).hostname not in ("127.0.0.1", "localhost"):
         raise SystemExit("loopback databases only")
 
@@ -389,34 +483,13 @@ def main() -> None:
     log(f"seeded {n_members} members, thread {data['thread_id']}, clinician on a primary shift")
 
     procs = []
+    worker_logs = []
     try:
-        worker_log = logs / "worker.log"
-        procs.append(
-            start(
-                [
-                    PYTHON,
-                    "-m",
-                    "celery",
-                    "-A",
-                    "config",
-                    "worker",
-                    "--pool",
-                    args.pool,
-                    "--concurrency",
-                    str(args.concurrency),
-                    "--prefetch-multiplier",
-                    "1",
-                    "-l",
-                    "INFO",
-                    "-n",
-                    "alertbench@%h",
-                    "--without-gossip",
-                    "--without-mingle",
-                ],
-                env,
-                worker_log,
+        for name, argv in worker_commands(args).items():
+            worker_logs.append(logs / f"worker-{name}.log")
+            procs.append(
+                start([PYTHON, "-m", "celery", "-A", "config", "worker", *argv], env, worker_logs[-1])
             )
-        )
         procs.append(
             start(
                 [
@@ -451,23 +524,33 @@ def main() -> None:
         else:
             raise SystemExit("the web server or the worker did not come up; see " + str(logs))
         log(
-            f"web ({args.web_workers} uvicorn workers) and Celery worker ({args.pool}) up; "
+            f"web ({args.web_workers} uvicorn workers) and Celery workers ({args.workers}) up; "
             f"load for {args.duration:.0f} s"
         )
 
         result = asyncio.run(run_load(args, data))
+        from escalation.models import DeliveryAttempt
+
+        deadline = time.monotonic() + 30  # let the last deliveries finish before the workers stop
+        while time.monotonic() < deadline and DeliveryAttempt.objects.filter(status="pending").exists():
+            time.sleep(0.2)
     finally:
         for proc in reversed(procs):
             stop(proc)
-        log("stopped the web server and the worker")
+        if args.gateway:
+            args.gateway.close()
+        log("stopped the web server and the workers")
 
-    stats = analyse(result, logs / "worker.log")
+    stats = analyse(result, worker_logs)
     browse = result["browse"]
     print()
     print(
         f"alert latency: {args.rate:g} crisis posts/s for {args.duration:.0f} s "
         f"over {args.browse_rate:g} thread GETs/s; "
-        f"uvicorn x{args.web_workers}, Celery {args.pool} x{args.concurrency}, PostgreSQL, Redis"
+        f"uvicorn x{args.web_workers}, Celery workers {args.workers}"
+        + (f" (alerts: {args.alert_threads} threads)" if args.workers == "split" else "")
+        + ", PostgreSQL, Redis"
+        + (f"; SMS gateway and webhook answer after {args.gateway_delay_ms:g} ms" if args.gateway else "")
     )
     print(
         f"posts sent {len(result['sent'])}, HTTP statuses {stats['statuses']}, alerts received "
@@ -481,6 +564,9 @@ def main() -> None:
     print(row("  task -> received", stats["to_recv"]))
     print(row("  task runtime", stats["runtime"]))
     print(row("browse GET thread", browse["latency"]) + f"  errors={browse['errors']}")
+    print("alert -> delivered, per channel (row timestamps):")
+    for channel, values in sorted(stats["deliveries"].items()):
+        print(row(f"  {channel}", values) + f"  undelivered={stats['undelivered'].get(channel, 0)}")
 
 
 if __name__ == "__main__":

@@ -281,8 +281,11 @@ def delivery_send(
     """
     now = now or timezone.now()
     with transaction.atomic():
+        # Lock the delivery row only (of="self"): the joined case and clinician rows stay free, or
+        # a gateway that hangs would block every new alert to that clinician -- and the triage
+        # worker writing it -- for as long as the call takes.
         delivery = (
-            DeliveryAttempt.objects.select_for_update()
+            DeliveryAttempt.objects.select_for_update(of=("self",))
             .select_related("alert__case", "alert__recipient")
             .filter(pk=delivery_id)
             .first()
@@ -327,19 +330,46 @@ def delivery_send(
         return delivery
 
 
-def deliveries_redrive(*, now: datetime | None = None, grace: timedelta = timedelta(seconds=30)) -> int:
-    """Re-send deliveries whose task was lost: due for longer than ``grace``."""
+REDRIVE_GRACE = timedelta(seconds=30)
+SEND_INLINE_AFTER = timedelta(seconds=90)
+
+
+def deliveries_redrive(
+    *,
+    now: datetime | None = None,
+    grace: timedelta = REDRIVE_GRACE,
+    inline_after: timedelta = SEND_INLINE_AFTER,
+    limit: int = 200,
+    inline_limit: int = 20,
+) -> int:
+    """Re-drive deliveries whose task was lost (due for longer than ``grace``). Runs every beat tick.
+
+    A lost delivery is queued again on the ``alerts`` queue, so a slow gateway never holds up
+    the sweeper. One that is still unsent ``inline_after`` its due time -- the alerts queue has
+    no worker, or the broker keeps losing it -- is sent here and now, at most ``inline_limit``
+    per tick: a stranded alert is a silent safety failure, a slower tick is not.
+    """
     now = now or timezone.now()
     due = list(
         DeliveryAttempt.objects.filter(
             status__in=[DeliveryStatus.PENDING, DeliveryStatus.RETRYING], next_attempt_at__lte=now - grace
         )
         .order_by("next_attempt_at")
-        .values_list("pk", flat=True)[:200]
+        .values_list("pk", "next_attempt_at")[:limit]
     )
-    for delivery_id in due:
+    stranded = [pk for pk, due_at in due if due_at <= now - inline_after][:inline_limit]
+    lost = [pk for pk, due_at in due if due_at > now - inline_after]
+    if stranded:
+        logger.error(
+            "%d alert deliveries unsent %ds after they were due (is a worker consuming the alerts "
+            "queue?); sending them from the sweeper",
+            len(stranded),
+            inline_after.total_seconds(),
+        )
+    for delivery_id in stranded:
         try:
             delivery_send(delivery_id=delivery_id, now=now)
         except Exception:
             logger.exception("Re-driving delivery %s failed", delivery_id)
-    return len(due)
+    queue_deliveries(lost)
+    return len(stranded) + len(lost)

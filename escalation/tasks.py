@@ -2,6 +2,12 @@
 
 Beat runs the two sweepers every 10 s (see CELERY_BEAT_SCHEDULE in the settings):
 ``escalation.sweep_unscreened`` and ``escalation.run_escalations``.
+
+Queues (CELERY_TASK_ROUTES): the assessment and both sweepers go to ``triage`` -- database
+work only, so a crisis post's assessment, and the clinician's in-app alert it sends on commit,
+never wait behind an outside call. Each alert delivery (email, SMS, webhook) is its own
+``deliver_alert`` task on ``alerts``, so one slow gateway delays neither another channel nor
+the next assessment.
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ import logging
 
 from celery import shared_task
 from celery.signals import worker_process_init, worker_ready
+from django.utils import timezone
 
 from escalation import alerts, engine, health, services
 from escalation.models import DeliveryStatus
@@ -37,8 +44,10 @@ def deliver_alert(self, delivery_id: int) -> str | None:
     if delivery is None:
         return None
     if delivery.status == DeliveryStatus.RETRYING and not self.request.is_eager:
-        countdown = alerts.backoff(delivery.attempts).total_seconds()
-        raise self.retry(countdown=countdown)
+        # Retry when the row says the next attempt is due: a duplicate message that found the
+        # delivery not yet due lines up with the same time instead of starting its own backoff.
+        wait = (delivery.next_attempt_at - timezone.now()).total_seconds() if delivery.next_attempt_at else 0
+        raise self.retry(countdown=max(wait, 0.5))
     return delivery.status
 
 

@@ -8,6 +8,7 @@ make a fresh checkout run with nothing else installed. Setting ``DATABASE_URL`` 
 from pathlib import Path
 
 import environ
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -174,7 +175,24 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# One message at a time per worker process: with late acks nothing waits, prefetched, behind a slow task.
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Three queues, so a crisis assessment never waits behind a slow gateway or a digest run:
+#   triage -- risk assessments and the two safety sweepers: database work only, no outside calls;
+#   alerts -- one task per alert delivery (email, SMS gateway, webhook), which can be slow;
+#   celery -- the default: digests and everything else.
+# Every queue needs a worker that consumes it (docker-compose.yml; `celery_app.unconsumed_queues`
+# checks a live deployment). A route to an undeclared queue is refused at publish time
+# (create_missing_queues off) rather than stranded where no worker listens.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = [Queue(name, routing_key=name) for name in ("triage", "alerts", "celery")]
+CELERY_TASK_CREATE_MISSING_QUEUES = False
+CELERY_TASK_ROUTES = {
+    "escalation.assess_post": {"queue": "triage"},
+    "escalation.sweep_unscreened": {"queue": "triage"},
+    "escalation.run_escalations": {"queue": "triage"},
+    "escalation.deliver_alert": {"queue": "alerts"},
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 300}
 CELERY_TIMEZONE = "UTC"

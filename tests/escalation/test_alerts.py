@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -100,7 +101,9 @@ def test_webhook_failures_back_off_then_give_up_with_a_hazard(settings, member, 
         alerts.delivery_send(delivery_id=delivery.pk, now=now + timedelta(seconds=5))
         delivery.refresh_from_db()
         assert delivery.next_attempt_at == now + timedelta(seconds=15)  # 5 s, then 10 s
-        alerts.deliveries_redrive(now=now + timedelta(seconds=60))  # the sweeper re-drives the lost retry
+        # The retry's message was lost and the alerts queue did not send it either: 90 s after it
+        # was due the sweeper stops relying on the queue and sends it itself.
+        assert alerts.deliveries_redrive(now=now + timedelta(seconds=15 + 91)) == 1
         delivery.refresh_from_db()
         assert delivery.status == "failed"
         assert delivery.attempts == 3
@@ -108,6 +111,61 @@ def test_webhook_failures_back_off_then_give_up_with_a_hazard(settings, member, 
         assert Hazard.objects.filter(kind="delivery_failed").count() == 1
     finally:
         server.close()
+
+
+def test_sweeper_requeues_a_lost_delivery_and_leaves_a_fresh_one(settings, stub, member, rota):
+    settings.ESCALATION_ALERT_CHANNELS = ["webhook"]
+    settings.ESCALATION_WEBHOOK_URL = stub.url
+    settings.ESCALATION_WEBHOOK_SECRET = SECRET
+    open_case(member)  # in the test transaction: the on-commit publish never happens (a lost task)
+    delivery = DeliveryAttempt.objects.get()
+    assert alerts.deliveries_redrive(now=delivery.next_attempt_at + timedelta(seconds=29)) == 0
+    assert stub.requests == []
+    DeliveryAttempt.objects.filter(pk=delivery.pk).update(
+        next_attempt_at=timezone.now() - timedelta(seconds=45)
+    )
+    assert alerts.deliveries_redrive() == 1  # queued again; tasks run in-process here
+    assert len(stub.requests) == 1
+    delivery.refresh_from_db()
+    assert delivery.status == "sent"
+    assert delivery.attempts == 1
+    assert alerts.deliveries_redrive() == 0
+
+
+@pytest.mark.redis
+@pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs REDIS_URL (redis://127.0.0.1:6379/<n>)")
+def test_sweeper_puts_a_lost_delivery_back_on_the_alerts_queue_without_calling_out(
+    settings, stub, member, rota
+):
+    """The sweeper runs on the triage queue: a merely lost delivery goes back to ``alerts``."""
+    import redis
+
+    from config.celery_app import app
+
+    broker = redis.Redis.from_url(os.environ["REDIS_URL"])
+    broker.delete("alerts")
+    settings.ESCALATION_ALERT_CHANNELS = ["webhook"]
+    settings.ESCALATION_WEBHOOK_URL = stub.url
+    settings.ESCALATION_WEBHOOK_SECRET = SECRET
+    open_case(member)
+    delivery = DeliveryAttempt.objects.get()
+    DeliveryAttempt.objects.filter(pk=delivery.pk).update(
+        next_attempt_at=timezone.now() - timedelta(seconds=45)
+    )
+    saved, app.conf.task_always_eager = app.conf.task_always_eager, False
+    try:
+        assert alerts.deliveries_redrive() == 1
+        [raw] = broker.lrange("alerts", 0, -1)
+    finally:
+        app.conf.task_always_eager = saved
+        broker.delete("alerts")
+    message = json.loads(raw)
+    assert message["headers"]["task"] == "escalation.deliver_alert"
+    assert message["headers"]["argsrepr"] == f"({delivery.pk},)"
+    assert stub.requests == []
+    delivery.refresh_from_db()
+    assert delivery.status == "pending"
+    assert delivery.attempts == 0
 
 
 def test_sms_goes_through_the_http_gateway(settings, stub, member, rota, primary):

@@ -11,6 +11,7 @@ Needs PostgreSQL (a second process must share the test database) and Redis.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -39,7 +40,8 @@ pytestmark = [
 ]
 
 ROOT = Path(settings.BASE_DIR)
-QUEUE = "celery"
+QUEUE = "triage"  # where escalation.assess_post is routed
+BROKER_KEYS = ("triage", "alerts", "celery", "unacked", "unacked_index", "unacked_mutex")
 
 
 def _database_url() -> str:
@@ -93,9 +95,9 @@ def _wait_for(predicate, *, timeout: float, what: str) -> None:
 @pytest.fixture
 def clean_broker():
     r = _redis()
-    r.delete(QUEUE, "unacked", "unacked_index", "unacked_mutex")
+    r.delete(*BROKER_KEYS)
     yield r
-    r.delete(QUEUE, "unacked", "unacked_index", "unacked_mutex")
+    r.delete(*BROKER_KEYS)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -117,6 +119,9 @@ def test_worker_killed_mid_assessment_gives_one_assessment_and_one_alert_set(
         assert marker.read_text() == f"{first.pid} {post.pk}"
 
         assert clean_broker.hlen("unacked") == 1  # taken, not acknowledged (acks_late)
+        [(_tag, unacked)] = clean_broker.hgetall("unacked").items()
+        _message, _exchange, routing_key = json.loads(unacked)
+        assert routing_key == QUEUE  # taken from the triage queue, and goes back there
         os.kill(first.pid, signal.SIGKILL)
         first.wait(timeout=10)
 
