@@ -15,8 +15,11 @@ from django.utils import timezone
 from outcomes.measures.definitions import Measure
 from outcomes.models import MeasureResponse
 
-WIDTH, HEIGHT = 640, 260
-LEFT, RIGHT, TOP, BOTTOM = 44, 16, 16, 40
+WIDTH, HEIGHT = 660, 260
+#: The right margin holds the band names, beside their shading and clear of the line.
+LEFT, RIGHT, TOP, BOTTOM = 44, 190, 16, 40
+#: Points sit this far inside the plot's edges so none is drawn over an axis.
+INSET = 14
 #: Band shades from the kindest (lowest worry) to the heaviest; soft so the line stays readable.
 SHADES = ("#e6f4ea", "#f1f5e0", "#fdf3dc", "#fbe7d9", "#f8dcdc", "#f3d5e6")
 
@@ -61,6 +64,7 @@ class Chart:
     plot_top: int
     plot_bottom: int
     plot_width: int
+    label_x: int
     bands: list[BandRect]
     points: list[Point]
     polyline: str
@@ -98,8 +102,10 @@ def history_chart(measure: Measure, responses: list[MeasureResponse]) -> Chart:
     ordered = list(measure.bands)
     shades = SHADES if measure.higher_is_worse else tuple(reversed(SHADES))
     for index, band in enumerate(ordered):
-        top_value = float(ordered[index + 1].min) if index + 1 < len(ordered) else high
-        bottom_value = float(band.min) if index else low
+        # Boundaries fall halfway between one band's max and the next band's min, so a score
+        # sits inside its band's shading, never on a line.
+        top_value = float(band.max + ordered[index + 1].min) / 2 if index + 1 < len(ordered) else high
+        bottom_value = float(ordered[index - 1].max + band.min) / 2 if index else low
         y_top, y_bottom = y_of(min(top_value, high)), y_of(max(bottom_value, low))
         shade = shades[min(index * (len(shades) - 1) // max(len(ordered) - 1, 1), len(shades) - 1)]
         bands.append(
@@ -115,7 +121,8 @@ def history_chart(measure: Measure, responses: list[MeasureResponse]) -> Chart:
     count = len(responses)
     points = []
     for index, response in enumerate(responses):
-        x = LEFT + (plot_w / 2 if count == 1 else plot_w * index / (count - 1))
+        inner = plot_w - 2 * INSET
+        x = LEFT + INSET + (inner / 2 if count == 1 else inner * index / (count - 1))
         band = measure.band(response.band)
         points.append(
             Point(
@@ -146,6 +153,7 @@ def history_chart(measure: Measure, responses: list[MeasureResponse]) -> Chart:
         plot_top=TOP,
         plot_bottom=HEIGHT - BOTTOM,
         plot_width=plot_w,
+        label_x=WIDTH - RIGHT + 8,
         bands=bands,
         points=points,
         polyline=" ".join(f"{p.x},{p.y}" for p in points),

@@ -283,3 +283,21 @@ def test_return_prompt_once_per_break(member):
 
 def test_new_members_are_not_returning(member):
     assert selectors.return_prompt_absence(member=member) is None
+
+
+# --- demo -----------------------------------------------------------------------------------------
+
+
+def test_demo_seeding_is_idempotent_and_raises_no_concern(member):
+    from outcomes.measures.demo import seed_measures_demo
+
+    assert seed_measures_demo(member=member) == 10
+    assert seed_measures_demo(member=member) == 0
+    assert MeasureResponse.objects.filter(member=member, measure_key="phq9").count() == 5
+    assert MoodCheckIn.objects.filter(member=member).count() == 7
+    assert not MeasureResponse.objects.exclude(safety_level="").exists()
+    first, last = (
+        selectors.history(member=member, measure_key="phq9")[0],
+        selectors.latest_by_measure(member=member)["phq9"][0],
+    )
+    assert (first.total, last.total) == (13, 4)
