@@ -1,12 +1,59 @@
-"""{% load moderation_tags %}  {% moderation_messages_panel %}: the member's messages from the guides."""
+"""Moderation's pieces of the members' pages (the project templates include them):
+
+``{% report_link post %}``
+    In ``community/_post.html``'s footer: "Report" on another member's visible post, for members.
+    Rendered up to 30 times a page, so no ``{% url %}``: the URL is reversed once per URLconf and
+    script prefix with a sentinel id (as ``community_posts`` does) and no query is made.
+``{% moderation_messages_panel %}``
+    On the notifications page: the member's latest messages from the guides and how many are
+    unread, in one query.
+"""
 
 from __future__ import annotations
 
-from django import template
+from functools import lru_cache
+from html import escape
 
+from django import template
+from django.db.models import Count, Q, Window
+from django.urls import get_script_prefix, get_urlconf, reverse
+from django.utils.safestring import SafeString, mark_safe
+
+from accounts.models import Role
 from moderation import selectors
 
 register = template.Library()
+
+SENTINEL_ID = 918273645
+PANEL_SIZE = 3
+
+
+@lru_cache(maxsize=16)
+def _flag_url_halves(urlconf: str | None, script_prefix: str) -> tuple[str, str]:
+    url = reverse("moderation:flag-post", args=[SENTINEL_ID], urlconf=urlconf)
+    before, after = url.split(str(SENTINEL_ID), 1)
+    return before, after
+
+
+def flag_url(post_id: int) -> str:
+    before, after = _flag_url_halves(get_urlconf(), get_script_prefix())
+    return f"{before}{int(post_id)}{after}"
+
+
+@register.simple_tag(takes_context=True)
+def report_link(context, post) -> SafeString:
+    user = context.get("user")
+    if (
+        user is None
+        or not user.is_authenticated
+        or user.role != Role.MEMBER
+        or post.author_id == user.pk
+        or not post.is_published
+    ):
+        return mark_safe("")
+    return mark_safe(  # noqa: S308 (a constant and an escaped URL)
+        f'<a class="link-button flag-link" href="{escape(flag_url(post.pk))}" rel="nofollow">Report</a>'
+    )
 
 
 @register.inclusion_tag("moderation/_messages_panel.html", takes_context=True)
@@ -14,7 +61,10 @@ def moderation_messages_panel(context) -> dict:
     user = getattr(context.get("request"), "user", None)
     if user is None or not user.is_authenticated:
         return {"unread_count": 0, "recent": []}
-    return {
-        "unread_count": selectors.messages_unread_count(user),
-        "recent": list(selectors.messages_for(user)[:3]),
-    }
+    # The window counts every unread message before the LIMIT applies: one query for both.
+    recent = list(
+        selectors.messages_for(user).annotate(
+            unread_total=Window(Count("id", filter=Q(read_at__isnull=True)))
+        )[:PANEL_SIZE]
+    )
+    return {"unread_count": recent[0].unread_total if recent else 0, "recent": recent}
