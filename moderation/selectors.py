@@ -99,6 +99,7 @@ class QueueEntry:
     past_due: bool
     flag_counts: dict[str, int] = field(default_factory=dict)
     risk_level: str | None = None
+    claim_expired: bool = False
 
 
 def _clamp(size: int | None) -> int:
@@ -146,6 +147,7 @@ def queue_page(*, actor, size: int | None = None, priority: int | None = None, n
             past_due=item.is_past_due(now),
             flag_counts=flag_counts.get(item.post_id, {}),
             risk_level=levels.get(item.post_id),
+            claim_expired=item.claimed_by_id is not None and not item.claim_active(now),
         )
         for item in items
     ]
@@ -165,7 +167,10 @@ def queue_counts(*, actor, now=None) -> dict:
         "total": sum(by_priority.values()),
         "oldest_at": oldest,
         "oldest_age": (now - oldest) if oldest else None,
-        "past_due": open_items.filter(first_action_at__isnull=True, due_at__lt=now).count(),
+        **open_items.aggregate(
+            past_due=Count("id", filter=Q(first_action_at__isnull=True, due_at__lt=now)),
+            expired_claims=Count("id", filter=Q(claimed_by__isnull=False, claim_expires_at__lte=now)),
+        ),
     }
 
 

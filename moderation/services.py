@@ -635,6 +635,47 @@ def review_item_release(*, item: ReviewItem, actor, now: datetime | None = None)
     return True
 
 
+@transaction.atomic
+def claims_release_expired(*, actor=None, now: datetime | None = None, limit: int = 500) -> int:
+    """Clear claims that ran out, so the queue shows those items as free again. ``actor`` is the
+    guide who asked (the queue page's button) or None for the beat task. Rows another
+    transaction is acting on are skipped (SKIP LOCKED) and picked up next time. Returns how
+    many were released."""
+    if actor is not None:
+        permissions.check_moderate(actor)
+    now = _now(now)
+    qs = ReviewItem.objects.filter(
+        status=ItemStatus.OPEN, claimed_by__isnull=False, claim_expires_at__lte=now
+    ).order_by("claim_expires_at", "id")
+    if connection.features.has_select_for_update_skip_locked:
+        qs = qs.select_for_update(skip_locked=True)
+    else:
+        qs = qs.select_for_update()
+    items = list(qs[:limit])
+    for item in items:
+        previous = item.claimed_by_id
+        expired_at = item.claim_expires_at
+        item.claimed_by = None
+        item.claim_expires_at = None
+        item.save(update_fields=["claimed_by", "claim_expires_at"])
+        _record(
+            kind=ActionKind.RELEASE,
+            actor=actor,
+            item=item,
+            now=now,
+            data={"expired": True, "previous_claimant_id": previous},
+        )
+        audit_record(
+            actor=actor,
+            action="moderation.item.release_expired",
+            object_type="review_item",
+            object_id=item.pk,
+            data={"previous_claimant_id": previous, "expired_at": expired_at.isoformat()},
+        )
+        events.item_changed_on_commit(item)
+    return len(items)
+
+
 def _lock_for_action(*, item: ReviewItem, actor, now: datetime) -> ReviewItem:
     permissions.check_act_on_item(actor, item)
     item = (

@@ -11,6 +11,7 @@ urlpatterns = [
     path("guide/queue/", views.queue, name="queue"),
     path("guide/queue/list/", views.queue_fragment, name="queue-fragment"),
     path("guide/queue/claim-next/", views.claim_next, name="claim-next"),
+    path("guide/queue/release-expired/", views.release_expired, name="release-expired"),
     path("guide/items/<int:pk>/", views.item_detail, name="item"),
     path("guide/items/<int:pk>/<slug:action>/", views.item_action, name="item-action"),
     path("guide/members/<int:pk>/", views.member_standing, name="member"),

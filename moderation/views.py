@@ -97,6 +97,17 @@ def claim_next(request: HttpRequest) -> HttpResponse:
     return redirect("moderation:item", pk=item.pk)
 
 
+@staff_page(*QUEUE_ROLES)
+@require_POST
+def release_expired(request: HttpRequest) -> HttpResponse:
+    released = services.claims_release_expired(actor=request.user)
+    if released:
+        messages.success(request, f"Released {released} expired claim{'s' if released != 1 else ''}.")
+    else:
+        messages.info(request, "No claims had expired.")
+    return redirect("moderation:queue")
+
+
 # --- one item ------------------------------------------------------------------------------------
 
 
