@@ -77,7 +77,10 @@ def bar_chart(table: DisclosedTable) -> Chart | None:
         return None
     columns = table.columns[:MAX_SERIES]
     numbers = [int(v) for row in table.cells for v in row[: len(columns)] if v != SUPPRESSED and v.isdigit()]
-    top = _nice_ceiling(max(numbers, default=0))
+    if not any(numbers):
+        return None  # nothing visible to draw: the table says it all
+    top = _nice_ceiling(max(numbers))
+    divisions = 4 if top % 4 == 0 else 5
     plot_width = WIDTH - LEFT - RIGHT
     plot_height = HEIGHT - TOP - BOTTOM
     baseline = TOP + plot_height
@@ -104,11 +107,16 @@ def bar_chart(table: DisclosedTable) -> Chart | None:
                 )
             )
     ticks = [
-        Tick(y=round(baseline - plot_height * i / 4, 1), label=_tick_label(top * i / 4)) for i in range(5)
+        Tick(y=round(baseline - plot_height * i / divisions, 1), label=_tick_label(top * i / divisions))
+        for i in range(divisions + 1)
     ]
     every = max(1, -(-len(table.rows) // MAX_X_LABELS))
+    room = max(4, int(group_width * every / 6.5))  # characters that fit under a labelled group
     x_labels = [
-        XLabel(x=round(LEFT + r * group_width + group_width / 2, 1), label=label[:14])
+        XLabel(
+            x=round(LEFT + r * group_width + group_width / 2, 1),
+            label=label if len(label) <= room else label[: room - 1] + "…",
+        )
         for r, label in enumerate(table.rows)
         if r % every == 0
     ]

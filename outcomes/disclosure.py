@@ -17,7 +17,10 @@ The rules (thresholds from ``accounts.privacy.disclosure_rules()``, i.e. the
    ``MIN_COUNT`` or more; otherwise the smallest visible nonzero member is hidden as well
    (a total only when no cell can be). This repeats until no line changes, so a hidden cell
    can never be worked out by subtracting the visible members of any line, nor pinned down
-   because the hidden members of a line are all small.
+   because the hidden members of a line are all small. Finally the pattern is audited: an
+   attacker who knows every visible value exactly and that hidden ones are at least 1 narrows
+   every hidden value through all lines at once; while any is pinned to one number, the
+   smallest visible value next to it is hidden too.
 3. **Rounding.** Every count left visible, totals included, is rounded half up to the nearest
    5. Totals are rounded from the true totals, so visible cells need not add up to them.
    Rounding never makes a nonzero count look small or zero (then it is "*").
@@ -32,6 +35,7 @@ they get primary suppression and rounding only.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from accounts.privacy import SUPPRESSED, DisclosureRules, disclose_count, disclosure_rules
@@ -136,9 +140,47 @@ class DisclosedReport:
         raise KeyError(key)
 
 
+def linked_suppression(
+    report: Report, rules: DisclosureRules
+) -> tuple[list[set[Position]], set[tuple[str, int]]]:
+    """Per table, the cells to hide because the same count is hidden in another table.
+
+    One quantity often appears in two tables (members who joined in a week: in registrations
+    and in retention), and each table alone may hide it differently; the visible copy would
+    give away the hidden one and, through the totals, the small count it protects. Cells with
+    the same row label and the same nonzero count are taken to be the same quantity: when one
+    is hidden, all are, and each table's secondary suppression then protects them. Repeats until
+    nothing changes (hiding more can only add to the set, so this ends). Returns the forced cells
+    per table and the (row label, count) pairs hidden anywhere (group sizes are checked against them).
+    """
+    forced: list[set[Position]] = [set() for _ in report.tables]
+    while True:
+        hidden_counts: set[tuple[str, int]] = set()
+        for table, extra in zip(report.tables, forced, strict=True):
+            primary, secondary = suppression_pattern(table, rules, extra)
+            for position in primary | secondary:
+                if position[0] == "cell":
+                    _, r, c = position
+                    hidden_counts.add((table.rows[r], table.cells[r][c]))
+        changed = False
+        for table, extra in zip(report.tables, forced, strict=True):
+            for r, row in enumerate(table.cells):
+                for c, value in enumerate(row):
+                    position = ("cell", r, c)
+                    if value > 0 and position not in extra and (table.rows[r], value) in hidden_counts:
+                        extra.add(position)
+                        changed = True
+        if not changed:
+            return forced, hidden_counts
+
+
 def disclose_report(report: Report, rules: DisclosureRules | None = None) -> DisclosedReport:
     rules = rules or disclosure_rules()
-    tables = [disclose_table(table, rules) for table in report.tables]
+    forced, hidden_counts = linked_suppression(report, rules)
+    tables = [
+        disclose_table(table, rules, extra, hidden_counts)
+        for table, extra in zip(report.tables, forced, strict=True)
+    ]
     notes = [f"{t.title}: {t.note}" for t in tables if t.note]
     return DisclosedReport(
         organisation_id=report.organisation_id,
@@ -191,11 +233,14 @@ def table_lines(table: Table) -> list[tuple[list[Position], Position]]:
     return lines
 
 
-def suppression_pattern(table: Table, rules: DisclosureRules) -> tuple[set[Position], set[Position]]:
-    """(primary, secondary) positions to hide. Deterministic: same table, same pattern."""
+def suppression_pattern(
+    table: Table, rules: DisclosureRules, forced: Iterable[Position] = ()
+) -> tuple[set[Position], set[Position]]:
+    """(primary, secondary) positions to hide; ``forced`` positions are hidden too (and protected
+    like any other). Deterministic: same table, same pattern."""
     values = _values(table)
     primary = {p for p, v in values.items() if rules.is_small(v) or _rounds_small(v, rules)}
-    hidden = set(primary)
+    hidden = primary | {p for p in forced if values[p] > 0}
     lines = table_lines(table)
     lines_of: dict[Position, list[int]] = {}
     for index, (parts, whole) in enumerate(lines):
@@ -229,7 +274,60 @@ def suppression_pattern(table: Table, rules: DisclosureRules) -> tuple[set[Posit
 
             hidden.add(min(candidates, key=cost))
             changed = True
+    _repair(lines, lines_of, values, hidden)
     return primary, hidden - primary
+
+
+_UNBOUNDED = 10**15
+
+
+def pinned_positions(
+    lines: list[tuple[list[Position], Position]], values: dict[Position, int], hidden: set[Position]
+) -> set[Position]:
+    """Hidden positions an attacker could work out exactly from the visible ones.
+
+    The attacker is given every visible value exactly (as if nothing were rounded) and knows a
+    hidden value is at least 1; bounds are narrowed through every line until nothing changes.
+    """
+    bounds = {p: ((1, _UNBOUNDED) if p in hidden else (v, v)) for p, v in values.items()}
+    for _ in range(200):
+        changed = False
+        for parts, whole in lines:
+            lows = [bounds[p][0] for p in parts]
+            highs = [bounds[p][1] for p in parts]
+            sum_low, sum_high = sum(lows), sum(highs)
+            w_low, w_high = max(bounds[whole][0], sum_low), min(bounds[whole][1], sum_high)
+            if (w_low, w_high) != bounds[whole]:
+                bounds[whole] = (w_low, w_high)
+                changed = True
+            for p, low, high in zip(parts, lows, highs, strict=True):
+                new = (max(low, w_low - (sum_high - high)), min(high, w_high - (sum_low - low)))
+                if new != bounds[p]:
+                    bounds[p] = new
+                    changed = True
+        if not changed:
+            break
+    return {p for p in hidden if bounds[p][0] >= bounds[p][1]}
+
+
+def _repair(
+    lines: list[tuple[list[Position], Position]],
+    lines_of: dict[Position, list[int]],
+    values: dict[Position, int],
+    hidden: set[Position],
+) -> None:
+    """Audit the pattern and hide more until no hidden value can be worked out (in place)."""
+    while pinned := pinned_positions(lines, values, hidden):
+        candidates = set()
+        for position in pinned:
+            for index in lines_of.get(position, []):
+                parts, whole = lines[index]
+                candidates |= {p for p in parts if p not in hidden and values[p] > 0}
+                if whole not in hidden and values[whole] > 0:
+                    candidates.add(whole)
+        if not candidates:
+            return  # nothing visible is left next to it; cannot happen with nonzero hidden values
+        hidden.add(min(candidates, key=lambda p: (p[0] != "cell", values[p], p)))
 
 
 def _rounds_small(value: int, rules: DisclosureRules) -> bool:
@@ -249,10 +347,15 @@ def _percentage(count: str, group: str, exact_group: int, rules: DisclosureRules
     return f"{round(100 * numerator / denominator)}%"
 
 
-def disclose_table(table: Table, rules: DisclosureRules | None = None) -> DisclosedTable:
+def disclose_table(
+    table: Table,
+    rules: DisclosureRules | None = None,
+    forced: Iterable[Position] = (),
+    hidden_counts: set[tuple[str, int]] | None = None,
+) -> DisclosedTable:
     rules = rules or disclosure_rules()
     values = _values(table)
-    primary, secondary = suppression_pattern(table, rules)
+    primary, secondary = suppression_pattern(table, rules, forced)
     hidden = primary | secondary
 
     def shown(position: Position) -> str:
@@ -270,7 +373,14 @@ def disclose_table(table: Table, rules: DisclosureRules | None = None) -> Disclo
     if table.denominators is not None:
         if len(table.denominators) != n_rows:
             raise ValueError(f"{table.key}: {len(table.denominators)} denominators for {n_rows} rows")
-        group_sizes = [disclose_count(d, rules) for d in table.denominators]
+        # A group size is hidden with the count it equals: retention's group is the week's joiners.
+        hidden_here = set(hidden_counts or ()) | {
+            (table.rows[p[1]], values[p]) for p in hidden if p[0] == "cell"
+        }
+        group_sizes = [
+            SUPPRESSED if (table.rows[r], d) in hidden_here and d > 0 else disclose_count(d, rules)
+            for r, d in enumerate(table.denominators)
+        ]
         percentages = [
             [_percentage(cells[r][c], group_sizes[r], table.denominators[r], rules) for c in range(n_cols)]
             for r in range(n_rows)

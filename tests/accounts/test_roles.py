@@ -76,7 +76,9 @@ def test_member_home_explains_safety_and_links_crisis_help(client, member):
 
 def test_admin_home_links_to_django_admin(client, admin_user):
     client.force_login(admin_user)
-    assert 'href="/django-admin/"' in client.get(reverse("staff_home")).content.decode()
+    html = client.get(reverse("staff_home")).content.decode()
+    assert 'href="/django-admin/"' in html
+    assert reverse("outcomes:commissioner-dashboard") in html
     assert client.get("/django-admin/").status_code == 200
 
 
@@ -99,6 +101,7 @@ def test_commissioner_sees_only_their_organisations_with_suppressed_counts(
     assert "<td>10</td>" in html  # 12 active members, rounded to the nearest 5
     assert "<td>*</td>" in html  # exactly one member: hidden, as on the dashboards
     assert "<td>12</td>" not in html
+    assert reverse("outcomes:commissioner-dashboard") in html
     for user in members:
         assert user.email not in html
         assert user.pseudonym not in html

@@ -181,3 +181,58 @@ def test_the_whole_report_is_disclosed_with_notes():
     assert [t.cells for t in disclosed.tables] == [[["*", "*"], ["*", "*"]], [["0", "50"]]]
     assert disclosed.notes == ["T: 4 values hidden (3 only so that small numbers cannot be worked out)."]
     assert "fewer than 8" in disclosed.legend
+
+
+def test_the_audit_hides_more_when_lines_together_pin_a_value():
+    # Found by the property test: each line looks safe alone, but 8 + 8 = 16 in the first column
+    # forces both hidden 8s, so both hidden 1s (9 - 8) and the hidden column total 2 follow.
+    cells = [[0, 0, 0, 0, 0], [8, 0, 0, 0, 1], [0, 0, 0, 0, 0], [8, 0, 0, 0, 1]]
+    source = Table(
+        key="t",
+        title="T",
+        rows=[f"r{r}" for r in range(4)],
+        columns=[f"c{c}" for c in range(5)],
+        cells=cells,
+        row_totals=[0, 9, 0, 9],
+        column_totals=[16, 0, 0, 0, 2],
+    )
+    shown = disclose_table(source, EXACT)
+    assert recover(shown, EXACT) == {}
+    assert "*" in (shown.row_totals[1], shown.row_totals[3], shown.column_totals[0])
+
+
+def test_a_count_hidden_in_one_table_is_hidden_wherever_it_appears():
+    import datetime
+
+    registrations = Table(
+        key="registrations",
+        title="Registrations",
+        rows=["2026-11-02", "2026-11-09", "2026-11-16"],
+        columns=["registrations"],
+        cells=[[3], [13], [40]],
+        column_totals=[56],
+        grand_total=56,
+    )
+    retention = Table(
+        key="retention",
+        title="Retention",
+        rows=["2026-11-02", "2026-11-09", "2026-11-16"],
+        columns=["joined", "active in week 1"],
+        cells=[[3, 2], [13, 9], [40, 20]],
+        denominators=[3, 13, 40],
+    )
+    report = Report(
+        organisation_id=1,
+        organisation_name="N",
+        start=datetime.date(2026, 11, 2),
+        end=datetime.date(2026, 11, 22),
+        time_zone="Europe/London",
+        tables=[registrations, retention],
+    )
+    disclosed = disclose_report(report, EXACT)
+    # 13 is hidden in registrations (else 56 - 40 - 13 = 3), so retention must not show it either,
+    # nor the group size that equals it, nor a percentage of it.
+    assert disclosed.table("registrations").cells == [["*"], ["*"], ["40"]]
+    assert disclosed.table("retention").cells == [["*", "*"], ["*", "9"], ["40", "20"]]
+    assert disclosed.table("retention").group_sizes == ["*", "*", "40"]
+    assert disclosed.table("retention").percentages == [["*", "*"], ["*", "*"], ["100%", "50%"]]
