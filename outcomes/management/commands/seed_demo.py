@@ -1,10 +1,12 @@
 """Demo data for a fresh checkout: one organisation, its access code, one account per role,
-the forum spaces with supportive conversations, and the demo clinician on the rota.
+the forum spaces with supportive conversations, the demo clinician on the rota, fourteen weeks
+of community history and self-assessments, and the dashboard rollups over them.
 
 Safe to run any number of times: existing rows are found, not duplicated. Lives in
 ``outcomes`` because outcomes may import every other app, so later seeders plug in here.
 """
 
+import time
 from datetime import timedelta
 
 from django.core.management.base import BaseCommand
@@ -15,6 +17,8 @@ from accounts import services as account_services
 from accounts.models import AccessCode, Organisation, Role, User
 from community.demo import seed_community
 from escalation.models import Shift, ShiftTier
+from outcomes import rollups
+from outcomes.demo_activity import seed_activity_history
 
 DEMO_PASSWORD = "kindred-demo-2026"  # noqa: S105 - published demo login, never production
 DEMO_ORGANISATION = {"slug": "northfield", "name": "Northfield University"}
@@ -76,6 +80,29 @@ def seed_rota(users: list[User]) -> None:
             Shift.objects.create(clinician=user, tier=ShiftTier.PRIMARY, start=start, end=end)
 
 
+def seed_measures(member: User) -> int:
+    """The demo member's own self-assessment history, from the measures app when it provides one."""
+    try:
+        from outcomes.measures.demo import seed_measures_demo
+    except ImportError:
+        return 0
+    return seed_measures_demo(member=member) or 0
+
+
+def roll_up(*, history_created: bool) -> rollups.RollupResult | None:
+    """Roll up everything new: the whole history once, then only the days since the last rollup."""
+    today = timezone.localdate(timezone=rollups.ZoneInfo(rollups.default_time_zone()))
+    through = rollups.rollup_through()
+    if history_created or through is None:
+        first = User.objects.order_by("date_joined").values_list("date_joined", flat=True).first()
+        start = (first or timezone.now()).date() - timedelta(days=1)
+    elif through < today:
+        start = through
+    else:
+        return None
+    return rollups.rollup_days(start=start, end=today)
+
+
 class Command(BaseCommand):
     help = "Create demo accounts, forum spaces and conversations, and a rota. Safe to run twice."
 
@@ -84,9 +111,20 @@ class Command(BaseCommand):
             organisation, users = seed_accounts()
             seed_community(members=[u for u in users if u.role == Role.MEMBER], organisation=organisation)
             seed_rota(users)
+            began = time.monotonic()
+            history = seed_activity_history(organisation=organisation)
+            seed_measures(users[0])
+            seeded_in = time.monotonic() - began
+        rollup = roll_up(history_created=bool(history["members"]))
 
         summary = f"Demo organisation: {organisation.name} (code {DEMO_ACCESS_CODE})"
         self.stdout.write(self.style.SUCCESS(summary))
         self.stdout.write(f"Every demo account's password: {DEMO_PASSWORD}")
         for user in users:
             self.stdout.write(f"  {user.get_role_display():<13} {user.pseudonym}")
+        if history["members"]:
+            counts = ", ".join(f"{n} {what}" for what, n in history.items())
+            self.stdout.write(f"Community history: {counts} in {seeded_in:.1f} s")
+        if rollup is not None:
+            span = f"{rollup.start}..{rollup.end}"
+            self.stdout.write(f"Dashboard rollups {span}: {rollup.rows} rows in {rollup.seconds:.1f} s")
