@@ -58,8 +58,10 @@ class MoodCheckInForm(forms.Form):
         error_messages={"required": "Choose how you are feeling, from very low to very good."},
     )
     note = forms.CharField(
-        label="A few words, if you like (only you can see this)",
+        label="A few words, if you like",
         required=False,
+        help_text="Private: other members never see it. If it sounds like you may be in danger, "
+        "our safety team will see it so they can help.",
         max_length=NOTE_MAX,
         widget=forms.TextInput(attrs={"maxlength": NOTE_MAX, "autocomplete": "off"}),
     )

@@ -60,7 +60,7 @@ def mood_checkin(request: HttpRequest) -> HttpResponse:
     form = MoodCheckInForm(request.POST)
     if form.is_valid():
         try:
-            services.mood_checkin_record(
+            checkin = services.mood_checkin_record(
                 member=request.user, mood=form.cleaned_data["mood"], note=form.cleaned_data["note"]
             )
         except ValidationError as error:
@@ -68,9 +68,29 @@ def mood_checkin(request: HttpRequest) -> HttpResponse:
                 for message in errors:
                     form.add_error(field if field in form.fields else None, message)
         else:
+            if checkin.safety_level:
+                return redirect("outcomes:mood-support", pk=checkin.pk)
             messages.success(request, "Thank you for checking in.")
             return redirect("outcomes:checkins")
     return render(request, "outcomes/member/home.html", _home_context(request, mood_form=form), status=400)
+
+
+@member_only
+def mood_support(request: HttpRequest, pk: int) -> HttpResponse:
+    """After a check-in whose note sounded like the member may be in danger: crisis resources."""
+    checkin = selectors.mood_checkin_for_member(member=request.user, checkin_id=pk)
+    if checkin is None:
+        raise Http404("No such check-in.")
+    signpost = signposting.resources_for(request.user.region)
+    return render(
+        request,
+        "outcomes/member/mood_support.html",
+        {
+            "checkin": checkin,
+            "region": signpost.region,
+            "crisis_resources": [r for r in signpost.region.resources if r.is_crisis_line],
+        },
+    )
 
 
 @member_only

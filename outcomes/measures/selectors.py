@@ -123,6 +123,10 @@ def latest_by_measure(*, member) -> dict[str, tuple[MeasureResponse, MeasureResp
     return {key: (pair[0], pair[1] if len(pair) > 1 else None) for key, pair in found.items()}
 
 
+def mood_checkin_for_member(*, member, checkin_id: int) -> MoodCheckIn | None:
+    return MoodCheckIn.objects.filter(member=member, pk=checkin_id).first()
+
+
 def mood_checkins_recent(*, member, limit: int = 14) -> list[MoodCheckIn]:
     return list(MoodCheckIn.objects.filter(member=member).order_by("-created_at", "-id")[:limit])
 

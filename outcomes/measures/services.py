@@ -133,7 +133,8 @@ def _concern_raise(*, response: MeasureResponse, measure: definitions.Measure, n
 
 
 def concerns_redrive(*, now: datetime | None = None, limit: int = 100) -> int:
-    """Retry the escalation hand-off of responses whose concern was never recorded. Idempotent."""
+    """Retry the escalation hand-off of responses (and mood notes) whose concern was never
+    recorded. Idempotent."""
     now = now or timezone.now()
     ids = list(
         MeasureResponse.objects.filter(
@@ -163,14 +164,56 @@ def concerns_redrive(*, now: datetime | None = None, limit: int = 100) -> int:
                 )
                 continue
             done += _concern_raise(response=response, measure=measure, now=now)
+    checkin_ids = list(
+        MoodCheckIn.objects.filter(
+            safety_level__in=NOTE_CONCERN_LEVELS,
+            concern_raised_at__isnull=True,
+            created_at__lt=now - CONCERN_REDRIVE_GRACE,
+        )
+        .order_by("created_at", "id")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for checkin_id in checkin_ids:
+        with transaction.atomic():
+            checkin = (
+                MoodCheckIn.objects.select_for_update()
+                .select_related("member")
+                .filter(pk=checkin_id, concern_raised_at__isnull=True)
+                .first()
+            )
+            if checkin is not None:
+                done += _note_concern_raise(checkin=checkin, now=now)
     return done
 
 
 # --- mood check-ins -----------------------------------------------------------------------------
 
 
+#: Levels at which a private mood note is handed to the escalation path (a human must see it).
+NOTE_CONCERN_LEVELS = frozenset({"high", "imminent"})
+#: Levels at which the member is shown crisis resources after checking in.
+NOTE_SIGNPOST_LEVELS = frozenset({"moderate", "high", "imminent"})
+
+
+def _screen_note(note: str) -> str:
+    """The triage engine's reading of a mood note; "high" when the engine fails (fail closed:
+    the member sees crisis resources and a human looks)."""
+    from escalation import engine
+
+    try:
+        return engine.screen(note).level
+    except engine.TriageUnavailable:
+        logger.exception("Triage could not read a mood check-in note; treating it as high")
+        return "high"
+
+
 @transaction.atomic
 def mood_checkin_record(*, member, mood: int, note: str = "", now: datetime | None = None) -> MoodCheckIn:
+    """Record a mood check-in. The optional note is private, but it is read by the same triage
+    engine as posts: moderate and above, the member is shown crisis resources
+    (``checkin.safety_level``); high and imminent, it is handed to the escalation path like a
+    PHQ-9 item-9 answer, so a person in danger is never left with only a private note."""
+    now = now or timezone.now()
     check_role(member, Role.MEMBER)
     note = (note or "").replace("\x00", "").strip()
     errors = {}
@@ -180,7 +223,39 @@ def mood_checkin_record(*, member, mood: int, note: str = "", now: datetime | No
         errors["note"] = f"Keep the note to {NOTE_MAX} characters or fewer."
     if errors:
         raise ValidationError(errors)
-    return MoodCheckIn.objects.create(member=member, mood=mood, note=note, created_at=now or timezone.now())
+    level = _screen_note(note) if note else ""
+    checkin = MoodCheckIn.objects.create(
+        member=member,
+        mood=mood,
+        note=note,
+        safety_level=level if level in NOTE_SIGNPOST_LEVELS else "",
+        created_at=now,
+    )
+    if checkin.safety_level in NOTE_CONCERN_LEVELS:
+        _note_concern_raise(checkin=checkin, now=now)
+    return checkin
+
+
+def _note_concern_raise(*, checkin: MoodCheckIn, now: datetime) -> bool:
+    """Like ``_concern_raise`` for a mood note: a savepoint, errors logged, re-driven later."""
+    try:
+        with transaction.atomic():
+            from escalation import services as escalation_services
+
+            escalation_services.member_concern_raise(
+                member=checkin.member,
+                level=checkin.safety_level,
+                source="mood_checkin",
+                summary=f"Mood check-in note read as {checkin.safety_level} risk (mood {checkin.mood} of 5)",
+                detail={"checkin_id": checkin.pk, "mood": checkin.mood, "note": checkin.note},
+                now=now,
+            )
+            checkin.concern_raised_at = now
+            checkin.save(update_fields=["concern_raised_at"])
+    except Exception:
+        logger.exception("Could not hand mood check-in %s to escalation; it will be retried", checkin.pk)
+        return False
+    return True
 
 
 # --- reminders ----------------------------------------------------------------------------------

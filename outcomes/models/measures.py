@@ -89,6 +89,16 @@ class MoodCheckIn(models.Model):
     )
     mood = models.PositiveSmallIntegerField()
     note = models.CharField(max_length=280, blank=True)
+    safety_level = models.CharField(
+        max_length=16,
+        blank=True,
+        help_text="Risk level the triage engine read in the note (moderate and above); empty when none.",
+    )
+    concern_raised_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="For high and imminent notes: when the escalation service recorded the concern.",
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -98,7 +108,14 @@ class MoodCheckIn(models.Model):
                 condition=Q(mood__gte=1) & Q(mood__lte=5), name="mood_checkin_mood_1_to_5"
             ),
         ]
-        indexes = [models.Index(fields=["member", "created_at"], name="mood_member_time")]
+        indexes = [
+            models.Index(fields=["member", "created_at"], name="mood_member_time"),
+            models.Index(
+                fields=["created_at"],
+                condition=Q(safety_level__in=["high", "imminent"]) & Q(concern_raised_at__isnull=True),
+                name="mood_concern_pending",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"mood {self.mood} for user {self.member_id}"

@@ -301,3 +301,57 @@ def test_demo_seeding_is_idempotent_and_raises_no_concern(member):
         selectors.latest_by_measure(member=member)["phq9"][0],
     )
     assert (first.total, last.total) == (13, 4)
+
+
+# --- private mood notes are read by triage ---------------------------------------------------------
+
+HIGH_NOTE = "I keep thinking about killing myself lately."
+SAFE_NOTE = "Made banana bread for the first time and it came out okay. Small wins!"
+
+
+def test_a_safe_mood_note_raises_nothing(member, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        checkin = services.mood_checkin_record(member=member, mood=4, note=SAFE_NOTE)
+    assert checkin.safety_level == ""
+    assert MemberConcern.objects.count() == 0
+
+
+def test_a_mood_note_read_as_high_risk_reaches_the_review_queue(member, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        checkin = services.mood_checkin_record(member=member, mood=1, note=HIGH_NOTE)
+    checkin.refresh_from_db()
+    assert checkin.safety_level == "high"
+    assert checkin.concern_raised_at is not None
+    concern = MemberConcern.objects.get()
+    assert (concern.level, concern.source) == ("high", "mood_checkin")
+    assert concern.detail == {"checkin_id": checkin.pk, "mood": 1, "note": HIGH_NOTE}
+    assert ReviewItem.objects.filter(concern=concern).exists()
+
+
+def test_a_mood_note_triage_cannot_read_fails_closed(member, monkeypatch):
+    from escalation import engine
+
+    def unavailable(text):
+        raise engine.TriageUnavailable("engine down")
+
+    monkeypatch.setattr(engine, "screen", unavailable)
+    checkin = services.mood_checkin_record(member=member, mood=3, note=SAFE_NOTE)
+    assert checkin.safety_level == "high"
+    assert MemberConcern.objects.get().source == "mood_checkin"
+
+
+def test_a_mood_note_concern_that_failed_is_redriven(member, monkeypatch):
+    real = escalation_services.member_concern_raise
+
+    def broken(**kwargs):
+        raise RuntimeError("escalation is down")
+
+    monkeypatch.setattr(escalation_services, "member_concern_raise", broken)
+    checkin = services.mood_checkin_record(member=member, mood=1, note=HIGH_NOTE)
+    assert MoodCheckIn.objects.get(pk=checkin.pk).concern_raised_at is None
+    monkeypatch.setattr(escalation_services, "member_concern_raise", real)
+    later = timezone.now() + timedelta(minutes=1)
+    assert services.concerns_redrive(now=later) == 1
+    assert services.concerns_redrive(now=later) == 0
+    assert MoodCheckIn.objects.get(pk=checkin.pk).concern_raised_at == later
+    assert MemberConcern.objects.get().detail["checkin_id"] == checkin.pk

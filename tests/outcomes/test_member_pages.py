@@ -288,3 +288,19 @@ def test_an_invitation_shows_on_the_checkins_page(member_client, member):
     assert invitation in member_client.get(home).content.decode()
     post_measure(member_client, "phq9", CALM)
     assert invitation not in member_client.get(home).content.decode()
+
+
+def test_a_worrying_mood_note_shows_crisis_resources(member_client, member, other_member):
+    response = member_client.post(
+        reverse("outcomes:mood-checkin"),
+        {"mood": "1", "note": "I keep thinking about killing myself lately."},
+    )
+    checkin = MoodCheckIn.objects.get(member=member)
+    assert response["Location"] == reverse("outcomes:mood-support", args=[checkin.pk])
+    page = member_client.get(response["Location"]).content.decode()
+    region = signposting.resources_for(member.region).region
+    assert "danger-box" in page
+    assert f"call {region.emergency.number}" in page
+    assert "A member of our safety team will read your note" in page
+    theirs = services.mood_checkin_record(member=other_member, mood=3)
+    assert member_client.get(reverse("outcomes:mood-support", args=[theirs.pk])).status_code == 404
