@@ -1,7 +1,7 @@
 """Production settings: secrets from the environment with no defaults, HTTPS everywhere."""
 
 from config.settings.base import *  # noqa: F403
-from config.settings.base import env
+from config.settings.base import REDIS_URL, env
 
 DEBUG = False
 # No default: a missing key stops the process at start with a message naming the variable.
@@ -27,3 +27,9 @@ STORAGES = {
 # 0: under an ASGI server sync views run in a thread pool, and persistent connections pile up
 # past PostgreSQL's max_connections under load (bench/RESULTS.md). Put PgBouncer in front to pool.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=0)  # noqa: F405
+
+# Sessions are read from Redis and written through to the database, so a page view does not
+# query the session table. Only with Redis: a per-process cache would go on accepting a session
+# that a logout in another worker process has ended.
+if REDIS_URL:
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
