@@ -39,7 +39,7 @@ _TIMELINE_ESCALATES = frozenset(
     {"timeline_intent", "plan", "method_means", "preparation_farewell", "harm_to_others"}
 )
 _FIRST_AND_LENGTH = itemgetter(0, 1)
-_PASSES = ("rules", "first", "anywhere", "near")
+_PASSES = ("rules", "first", "anywhere", "near", "anchors", "concepts")
 _FIRST_PASS_CONTEXT = frozenset({"distress", "laughter", "media"})
 # Cues the engine asks about anywhere in a post (_Context.any); every other cue only matters
 # near a rule match.
@@ -176,8 +176,10 @@ class Engine:
                 words = self._phrase(phrase)
                 if words:
                     self._add(words, ("ctx", name))
-        # Concepts are found with the rules (one automaton) and composed in _compose.
+        # Concepts are composed in _compose; the anchor concepts are looked for first, the others
+        # only near an anchor.
         used = {name for c in self.compositions for group in c.groups for name in group}
+        anchor_names = {name for c in self.compositions for name in c.groups[c.anchor]}
         self._concept_words: dict[str, list[tuple[str, ...]]] = {}
         for name, phrases in concepts.items():
             if name not in used:
@@ -198,9 +200,14 @@ class Engine:
         self._automata = {part: ahocorasick.Automaton() for part in _PASSES}
         for words, values in self._index.items():
             key = " " + " ".join(words) + " "
-            rules = [value for value in values if value[0] != "ctx"]
+            rules = [value for value in values if value[0] not in ("ctx", "concept")]
             if rules:
                 self._automata["rules"].add_word(key, (len(key), len(words), rules))
+            concept_values = [value for value in values if value[0] == "concept"]
+            if concept_values:
+                self._automata["concepts"].add_word(key, (len(key), len(words), concept_values))
+                if any(name in anchor_names for _, name in concept_values):
+                    self._automata["anchors"].add_word(key, (len(key), len(words), ()))
             names: dict[str, list[str]] = {}
             for kind, name in values:
                 if kind == "ctx":
@@ -215,7 +222,9 @@ class Engine:
             for part, part_names in names.items():
                 self._automata[part].add_word(key, (len(key), len(words), tuple(part_names)))
         for automaton in self._automata.values():
-            automaton.make_automaton()
+            if len(automaton):
+                automaton.make_automaton()
+        self._window = max((c.window for c in self.compositions), default=0)
         self._longest = max((len(words) for words in self._index), default=1)
         self._none = Assessment("none", 0.0, (), (), self.version)
 
@@ -238,7 +247,7 @@ class Engine:
         patterns += [self._phrase(phrase) for phrase in context.get("distress", ())]
         # A composition needs its anchor concept: one word of each anchor phrase is a key.
         for composition in self.compositions:
-            for name in composition.groups[0]:
+            for name in composition.groups[composition.anchor]:
                 patterns += self._concept_words.get(name, ())
         keys = set()
         for words in patterns:
@@ -296,13 +305,22 @@ class Engine:
             word_at = dict(zip(positions, range(len(positions)), strict=True))
             automata = self._automata
             rule_found = self._occurrences(joined, word_at, automata["rules"])
+            if rule_found and not any(
+                kind == "rule" or payload[1] == 0 for _, _, values in rule_found for kind, payload in values
+            ):
+                rule_found = []  # only later pieces of '*' patterns ("gave my * to"): no match can start
             ctx_found = self._occurrences(joined, word_at, automata["first"])
-            if rule_found and self._concept_words:
-                rule_found, composed = self._split_concepts(w, rule_found)
-            if rule_found or composed:
+            if self._concept_words:
+                anchors = self._occurrences(joined, word_at, automata["anchors"])
+                if anchors:
+                    found = self._occurrences(joined, word_at, automata["concepts"])
+                    composed = self._split_concepts(w, found)[1]
+            if rule_found or composed or ctx_found:
                 # Each cue list comes from one automaton, each search in word order: the
-                # lists stay in word order without a merge.
+                # lists stay in word order without a merge. (Distress alone needs the
+                # "anywhere" cues too: a supportive reply's "alone" is not the author's.)
                 ctx_found += self._occurrences(joined, word_at, automata["anywhere"])
+            if rule_found or composed:
                 anchors = [(i, i + length - 1) for i, length, _ in rule_found]
                 anchors += [(h.first, h.last) for h in composed]
                 for start, end in self._near_ranges(w, anchors, positions):
@@ -382,10 +400,11 @@ class Engine:
         hits: list[_Hit] = []
         seen: set[tuple[str, int, int]] = set()
         sentence = clause = None
+        present = concepts.keys()
         for comp in self.compositions:
-            groups = [sorted({o for name in group for o in concepts.get(name, ())}) for group in comp.groups]
-            if not all(groups):
+            if not all(not present.isdisjoint(group) for group in comp.groups):
                 continue
+            groups = [sorted({o for name in group for o in concepts.get(name, ())}) for group in comp.groups]
             if sentence is None:
                 sentence, clause = w.sentence, w.clause
             scope = comp.scope
@@ -438,7 +457,7 @@ class Engine:
         return found
 
     def _near_ranges(
-        self, w: Words, anchors: list[tuple[int, int]], positions: list[int]
+        self, w: Words, anchors: list[tuple[int, int]], positions: list[int], reach: int | None = None
     ) -> list[tuple[int, int]]:
         """Character ranges of the joined words where a cue can bear on a rule match.
 
@@ -448,11 +467,14 @@ class Engine:
         """
         sentence = w.sentence
         words = w.words
-        reach = _SUBJECT_WINDOW + self._longest
+        back = 2 if reach is None else 1  # rule cues: two sentences back; concepts: one
+        reach = (_SUBJECT_WINDOW if reach is None else reach) + self._longest
         ranges = []
         for first, last in anchors:
-            begin = min(bisect_left(sentence, sentence[first] - 2), max(0, first - reach))
+            begin = min(bisect_left(sentence, sentence[first] - back), max(0, first - reach))
             stop = bisect_right(sentence, sentence[last] + 1) - 1
+            if back == 1:  # a concept within the composition window, across sentences
+                stop = max(stop, min(len(words) - 1, last + reach))
             ranges.append((positions[begin] - 1, positions[stop] + len(words[stop]) + 1))
         ranges.sort()
         merged = [ranges[0]]

@@ -89,11 +89,12 @@ class Rule:
 class Composition:
     """A signal read from concepts that meet: one concept from each group, close together.
 
-    ``groups`` are tuples of concept names (alternatives); the first group is the anchor. Every
-    other group must be found within ``window`` words of the anchor, in the same clause, the
-    same sentence, or ``near`` (the sentence before or after), after the previous group when
-    ``ordered``. The signal then goes through the same reading as a rule match (subject,
-    negation, time, hyperbole, combinations), as ``rule``.
+    ``groups`` are tuples of concept names (alternatives). Every other group must be found within
+    ``window`` words of the first, in the same clause, the same sentence, or ``near`` (the
+    sentence before or after), after the previous group when ``ordered``. ``anchor`` names the
+    group with the rarest words: a post without it skips the composition unread (speed only).
+    The signal then goes through the same reading as a rule match (subject, negation, time,
+    hyperbole, combinations), as ``rule``.
     """
 
     rule: Rule
@@ -101,6 +102,7 @@ class Composition:
     window: int = 8
     scope: str = "sentence"
     ordered: bool = False
+    anchor: int = 0
 
 
 @dataclass(frozen=True)
@@ -214,7 +216,10 @@ def _composition(raw: Mapping[str, Any], concepts: Mapping[str, Any]) -> Composi
     window = raw.get("window", 8)
     if not isinstance(window, int) or window < 1:
         raise RuleError(f"composition {rule.id}: window must be a positive number of words")
-    return Composition(rule, tuple(parsed), window, scope, bool(raw.get("ordered", False)))
+    anchor = raw.get("anchor", 0)
+    if not isinstance(anchor, int) or not 0 <= anchor < len(parsed):
+        raise RuleError(f"composition {rule.id}: anchor must be the index of one of its groups")
+    return Composition(rule, tuple(parsed), window, scope, bool(raw.get("ordered", False)), anchor)
 
 
 def _rule(raw: Mapping[str, Any]) -> Rule:

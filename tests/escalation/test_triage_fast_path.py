@@ -44,6 +44,22 @@ def test_fast_path_equals_reference_path(engine):
     assert different == []
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        # distress and a supportive frame, no rule match: the "anywhere" cues are still read
+        "You don't have to be alone with this, please reach out to the helpline.",
+        # only a later piece of a '*' pattern ("gave my * to"): nothing can start
+        "I went to the shop. Then I walked to the park.",
+        # concepts composed across a sentence break, anchors far apart in a long post
+        FILLER * 4 + "I keep hoping I just won't wake up. " + FILLER * 4,
+        "Sitting on the edge of the quarry. " + FILLER + "Took all of them, feel dizzy.",
+    ],
+)
+def test_fast_path_equals_reference_path_on_composed_and_cue_only_posts(engine, text):
+    assert engine.assess(text).to_dict() == engine.assess(text, reference=True).to_dict()
+
+
 def test_fast_reader_gives_the_same_words_spans_sentences_and_clauses(engine):
     normaliser = engine.normaliser
     for text in _texts():
