@@ -142,44 +142,48 @@ class DisclosedReport:
 
 def linked_suppression(
     report: Report, rules: DisclosureRules
-) -> tuple[list[set[Position]], set[tuple[str, int]]]:
-    """Per table, the cells to hide because the same count is hidden in another table.
+) -> tuple[list[tuple[set[Position], set[Position]]], set[tuple[str, int]]]:
+    """Each table's (primary, secondary) pattern, hiding a count wherever it is hidden elsewhere.
 
     One quantity often appears in two tables (members who joined in a week: in registrations
     and in retention), and each table alone may hide it differently; the visible copy would
     give away the hidden one and, through the totals, the small count it protects. Cells with
     the same row label and the same nonzero count are taken to be the same quantity: when one
     is hidden, all are, and each table's secondary suppression then protects them. Repeats until
-    nothing changes (hiding more can only add to the set, so this ends). Returns the forced cells
-    per table and the (row label, count) pairs hidden anywhere (group sizes are checked against them).
+    nothing changes (hiding more can only add to the set, so this ends). Also returns the
+    (row label, count) pairs hidden anywhere (group sizes are checked against them).
     """
-    forced: list[set[Position]] = [set() for _ in report.tables]
+    tables = report.tables
+    forced: list[set[Position]] = [set() for _ in tables]
+    patterns: list[tuple[set[Position], set[Position]]] = [(set(), set()) for _ in tables]
+    dirty = set(range(len(tables)))
     while True:
-        hidden_counts: set[tuple[str, int]] = set()
-        for table, extra in zip(report.tables, forced, strict=True):
-            primary, secondary = suppression_pattern(table, rules, extra)
-            for position in primary | secondary:
-                if position[0] == "cell":
-                    _, r, c = position
-                    hidden_counts.add((table.rows[r], table.cells[r][c]))
-        changed = False
-        for table, extra in zip(report.tables, forced, strict=True):
+        for index in dirty:
+            patterns[index] = suppression_pattern(tables[index], rules, forced[index])
+        hidden_counts = {
+            (table.rows[p[1]], table.cells[p[1]][p[2]])
+            for table, (primary, secondary) in zip(tables, patterns, strict=True)
+            for p in primary | secondary
+            if p[0] == "cell"
+        }
+        dirty = set()
+        for index, table in enumerate(tables):
+            hidden = patterns[index][0] | patterns[index][1]
             for r, row in enumerate(table.cells):
                 for c, value in enumerate(row):
-                    position = ("cell", r, c)
-                    if value > 0 and position not in extra and (table.rows[r], value) in hidden_counts:
-                        extra.add(position)
-                        changed = True
-        if not changed:
-            return forced, hidden_counts
+                    if value > 0 and ("cell", r, c) not in hidden and (table.rows[r], value) in hidden_counts:
+                        forced[index].add(("cell", r, c))
+                        dirty.add(index)
+        if not dirty:
+            return patterns, hidden_counts
 
 
 def disclose_report(report: Report, rules: DisclosureRules | None = None) -> DisclosedReport:
     rules = rules or disclosure_rules()
-    forced, hidden_counts = linked_suppression(report, rules)
+    patterns, hidden_counts = linked_suppression(report, rules)
     tables = [
-        disclose_table(table, rules, extra, hidden_counts)
-        for table, extra in zip(report.tables, forced, strict=True)
+        disclose_table(table, rules, hidden_counts=hidden_counts, pattern=pattern)
+        for table, pattern in zip(report.tables, patterns, strict=True)
     ]
     notes = [f"{t.title}: {t.note}" for t in tables if t.note]
     return DisclosedReport(
@@ -240,19 +244,27 @@ def suppression_pattern(
     like any other). Deterministic: same table, same pattern."""
     values = _values(table)
     primary = {p for p, v in values.items() if rules.is_small(v) or _rounds_small(v, rules)}
-    hidden = primary | {p for p in forced if values[p] > 0}
     lines = table_lines(table)
     lines_of: dict[Position, list[int]] = {}
     for index, (parts, whole) in enumerate(lines):
         for position in [*parts, whole]:
             lines_of.setdefault(position, []).append(index)
+    # Per line: how many members are hidden, and how many of those are not small.
+    hidden_in = [0] * len(lines)
+    large_in = [0] * len(lines)
+    hidden: set[Position] = set()
+
+    def hide(position: Position) -> None:
+        hidden.add(position)
+        for index in lines_of.get(position, []):
+            hidden_in[index] += 1
+            large_in[index] += values[position] >= rules.min_count
+
+    for position in sorted(primary | {p for p in forced if values[p] > 0}):
+        hide(position)
 
     def unsafe(index: int) -> bool:
-        parts, whole = lines[index]
-        hidden_here = [p for p in [*parts, whole] if p in hidden]
-        if not hidden_here:
-            return False
-        return len(hidden_here) < 2 or all(values[p] < rules.min_count for p in hidden_here)
+        return hidden_in[index] > 0 and (hidden_in[index] < 2 or large_in[index] == 0)
 
     changed = True
     while changed:
@@ -272,7 +284,7 @@ def suppression_pattern(
                 mends_another = any(unsafe(other) for other in lines_of[p] if other != index)
                 return (not mends_another, values[p], p)
 
-            hidden.add(min(candidates, key=cost))
+            hide(min(candidates, key=cost))
             changed = True
     _repair(lines, lines_of, values, hidden)
     return primary, hidden - primary
@@ -282,31 +294,38 @@ _UNBOUNDED = 10**15
 
 
 def pinned_positions(
-    lines: list[tuple[list[Position], Position]], values: dict[Position, int], hidden: set[Position]
+    lines: list[tuple[list[Position], Position]],
+    lines_of: dict[Position, list[int]],
+    values: dict[Position, int],
+    hidden: set[Position],
 ) -> set[Position]:
     """Hidden positions an attacker could work out exactly from the visible ones.
 
     The attacker is given every visible value exactly (as if nothing were rounded) and knows a
-    hidden value is at least 1; bounds are narrowed through every line until nothing changes.
+    hidden value is at least 1; bounds are narrowed through every line until nothing changes
+    (a work list: only lines next to a value whose bounds moved are looked at again).
     """
+    if not hidden:
+        return set()
     bounds = {p: ((1, _UNBOUNDED) if p in hidden else (v, v)) for p, v in values.items()}
-    for _ in range(200):
-        changed = False
-        for parts, whole in lines:
-            lows = [bounds[p][0] for p in parts]
-            highs = [bounds[p][1] for p in parts]
-            sum_low, sum_high = sum(lows), sum(highs)
-            w_low, w_high = max(bounds[whole][0], sum_low), min(bounds[whole][1], sum_high)
-            if (w_low, w_high) != bounds[whole]:
-                bounds[whole] = (w_low, w_high)
-                changed = True
-            for p, low, high in zip(parts, lows, highs, strict=True):
-                new = (max(low, w_low - (sum_high - high)), min(high, w_high - (sum_low - low)))
-                if new != bounds[p]:
-                    bounds[p] = new
-                    changed = True
-        if not changed:
-            break
+    pending = {index for p in hidden for index in lines_of.get(p, [])}
+    while pending:
+        parts, whole = lines[pending.pop()]
+        lows = [bounds[p][0] for p in parts]
+        highs = [bounds[p][1] for p in parts]
+        sum_low, sum_high = sum(lows), sum(highs)
+        w_low, w_high = max(bounds[whole][0], sum_low), min(bounds[whole][1], sum_high)
+        moved = []
+        if (w_low, w_high) != bounds[whole]:
+            bounds[whole] = (w_low, w_high)
+            moved.append(whole)
+        for p, low, high in zip(parts, lows, highs, strict=True):
+            new = (max(low, w_low - (sum_high - high)), min(high, w_high - (sum_low - low)))
+            if new != bounds[p]:
+                bounds[p] = new
+                moved.append(p)
+        for p in moved:
+            pending.update(lines_of.get(p, []))
     return {p for p in hidden if bounds[p][0] >= bounds[p][1]}
 
 
@@ -316,18 +335,25 @@ def _repair(
     values: dict[Position, int],
     hidden: set[Position],
 ) -> None:
-    """Audit the pattern and hide more until no hidden value can be worked out (in place)."""
-    while pinned := pinned_positions(lines, values, hidden):
-        candidates = set()
-        for position in pinned:
+    """Audit the pattern and hide more until no hidden value can be worked out (in place).
+
+    Each round hides, for every pinned value, the smallest visible value on one of its lines
+    (cells before totals), then audits again.
+    """
+    while pinned := pinned_positions(lines, lines_of, values, hidden):
+        chosen = set()
+        for position in sorted(pinned):
+            candidates = set()
             for index in lines_of.get(position, []):
                 parts, whole = lines[index]
                 candidates |= {p for p in parts if p not in hidden and values[p] > 0}
                 if whole not in hidden and values[whole] > 0:
                     candidates.add(whole)
-        if not candidates:
-            return  # nothing visible is left next to it; cannot happen with nonzero hidden values
-        hidden.add(min(candidates, key=lambda p: (p[0] != "cell", values[p], p)))
+            if candidates and not candidates & chosen:
+                chosen.add(min(candidates, key=lambda p: (p[0] != "cell", values[p], p)))
+        if not chosen:
+            return  # nothing visible is left next to them; cannot happen with nonzero hidden values
+        hidden |= chosen
 
 
 def _rounds_small(value: int, rules: DisclosureRules) -> bool:
@@ -352,10 +378,11 @@ def disclose_table(
     rules: DisclosureRules | None = None,
     forced: Iterable[Position] = (),
     hidden_counts: set[tuple[str, int]] | None = None,
+    pattern: tuple[set[Position], set[Position]] | None = None,
 ) -> DisclosedTable:
     rules = rules or disclosure_rules()
     values = _values(table)
-    primary, secondary = suppression_pattern(table, rules, forced)
+    primary, secondary = pattern if pattern is not None else suppression_pattern(table, rules, forced)
     hidden = primary | secondary
 
     def shown(position: Position) -> str:
