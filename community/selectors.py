@@ -139,9 +139,17 @@ def space_threads_page(*, actor, space: Space, cursor: str | None = None, size: 
     return keyset_page(qs, field_name="last_activity_at", descending=True, cursor=cursor, size=size)
 
 
-def thread_get(*, actor, pk: int) -> Thread:
-    """Raise Thread.DoesNotExist, or PermissionDenied when the actor may not see it."""
-    thread = Thread.objects.select_related("space", "author", "opening_post").get(pk=pk)
+def thread_get(*, actor, pk: int, with_following: bool = False) -> Thread:
+    """Raise Thread.DoesNotExist, or PermissionDenied when the actor may not see it.
+
+    ``with_following`` sets ``thread.is_followed`` (does the actor follow it?) in the same query.
+    """
+    qs = Thread.objects.select_related("space", "author", "opening_post")
+    if with_following:
+        qs = qs.annotate(
+            is_followed=Exists(Subscription.objects.filter(user_id=actor.pk, thread=OuterRef("pk")))
+        )
+    thread = qs.get(pk=pk)
     permissions.check_view_thread(actor, thread)
     return thread
 

@@ -58,9 +58,9 @@ def _first_message(exc: ValidationError) -> str:
     return " ".join(exc.messages)
 
 
-def _get_thread(request: HttpRequest, pk: int) -> Thread:
+def _get_thread(request: HttpRequest, pk: int, *, with_following: bool = False) -> Thread:
     try:
-        return selectors.thread_get(actor=request.user, pk=pk)
+        return selectors.thread_get(actor=request.user, pk=pk, with_following=with_following)
     except Thread.DoesNotExist as exc:
         raise Http404("No such thread.") from exc
 
@@ -122,7 +122,7 @@ def space_detail(request: HttpRequest, slug: str) -> HttpResponse:
 @forum_view
 @require_http_methods(["GET", "POST"])
 def thread_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    thread = _get_thread(request, pk)
+    thread = _get_thread(request, pk, with_following=True)
     status = 200
     if request.method == "POST":
         form = ReplyForm(request.POST)
@@ -150,7 +150,7 @@ def thread_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "page": page,
         "form": form,
         "can_reply": can_reply,
-        "is_following": selectors.is_following(user=request.user, thread=thread),
+        "is_following": thread.is_followed,
         "is_staff_viewer": permissions.is_forum_staff(request.user),
         "crisis_help_url": CRISIS_HELP_PATH,
     }
