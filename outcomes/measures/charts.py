@@ -15,9 +15,9 @@ from django.utils import timezone
 from outcomes.measures.definitions import Measure
 from outcomes.models import MeasureResponse
 
-WIDTH, HEIGHT = 660, 260
-#: The right margin holds the band names, beside their shading and clear of the line.
-LEFT, RIGHT, TOP, BOTTOM = 44, 190, 16, 40
+WIDTH, HEIGHT = 600, 280
+#: Band names are an HTML legend under the chart (it wraps on a phone; SVG text would shrink).
+LEFT, RIGHT, TOP, BOTTOM = 44, 12, 12, 40
 #: Points sit this far inside the plot's edges so none is drawn over an axis.
 INSET = 14
 #: Band shades from the kindest (lowest worry) to the heaviest; soft so the line stays readable.
@@ -30,7 +30,6 @@ class BandRect:
     height: float
     fill: str
     label: str
-    label_y: float
 
 
 @dataclass(frozen=True)
@@ -64,12 +63,16 @@ class Chart:
     plot_top: int
     plot_bottom: int
     plot_width: int
-    label_x: int
     bands: list[BandRect]
     points: list[Point]
     polyline: str
     ticks: list[Tick]
     x_labels: list[XLabel]
+
+    @property
+    def legend(self) -> list[BandRect]:
+        """Bands from the top of the chart down, as the legend lists them."""
+        return sorted(self.bands, key=lambda band: band.y)
 
     @property
     def first(self) -> Point | None:
@@ -114,7 +117,6 @@ def history_chart(measure: Measure, responses: list[MeasureResponse]) -> Chart:
                 height=round(y_bottom - y_top, 1),
                 fill=shade,
                 label=band.label,
-                label_y=round((y_top + y_bottom) / 2 + 4, 1),
             )
         )
 
@@ -153,7 +155,6 @@ def history_chart(measure: Measure, responses: list[MeasureResponse]) -> Chart:
         plot_top=TOP,
         plot_bottom=HEIGHT - BOTTOM,
         plot_width=plot_w,
-        label_x=WIDTH - RIGHT + 8,
         bands=bands,
         points=points,
         polyline=" ".join(f"{p.x},{p.y}" for p in points),

@@ -70,6 +70,9 @@ def test_member_takes_phq9_and_sees_band_and_chart(chromium_browser, live_url):
         assert chart.locator("circle").count() == 3
         assert page.locator("table.data-table tbody tr").count() == 3
         shot(page, "history")
+        page.set_viewport_size({"width": 390, "height": 844})
+        assert chart.is_visible()
+        shot(page, "history-mobile")
     finally:
         context.close()
 
