@@ -171,3 +171,16 @@ def test_shipped_definitions_name_their_source_and_licence():
         assert measure.citation
         assert measure.licence
         assert "without copyright restriction" in measure.licence_note
+
+
+def test_the_system_check_reports_a_bad_deployer_file(extra_dir):
+    from outcomes.measures.checks import check_measure_definitions
+
+    assert check_measure_definitions() == []
+    raw = wellbeing_definition()
+    raw["bands"][1]["max"] = 17
+    (extra_dir / "wellbeing.json").write_text(json.dumps(raw))
+    errors = check_measure_definitions()
+    assert [error.id for error in errors] == ["outcomes.E001"]
+    assert "wellbeing.json" in errors[0].msg
+    assert "no band covers the possible score 18.00" in errors[0].msg
