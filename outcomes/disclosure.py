@@ -41,13 +41,15 @@ from dataclasses import dataclass, field
 from accounts.privacy import SUPPRESSED, DisclosureRules, disclose_count, disclosure_rules
 from outcomes.report_types import CountKind, Report, Table
 
+NOT_YET = "not yet"  # a cell that cannot be known yet (week 12 of last month's cohort): never a 0
+
 # A position in a table: ("cell", r, c), ("row_total", r), ("column_total", c) or ("grand_total",).
 Position = tuple
 
 
 @dataclass(frozen=True)
 class DisclosedTable:
-    """A table fit to show: every value is a string ("0", "*", a multiple of 5, or "")."""
+    """A table fit to show: every value is a string ("0", "*", a multiple of 5, "not yet", or "")."""
 
     key: str
     title: str
@@ -389,7 +391,11 @@ def disclose_table(
         return _shown(values[position], position in hidden, rules)
 
     n_rows, n_cols = len(table.rows), len(table.columns)
-    cells = [[shown(("cell", r, c)) for c in range(n_cols)] for r in range(n_rows)]
+    unavailable = table.unavailable or [[False] * n_cols for _ in range(n_rows)]
+    cells = [
+        [NOT_YET if unavailable[r][c] else shown(("cell", r, c)) for c in range(n_cols)]
+        for r in range(n_rows)
+    ]
     row_totals = [shown(("row_total", r)) for r in range(n_rows)] if table.row_totals is not None else None
     column_totals = (
         [shown(("column_total", c)) for c in range(n_cols)] if table.column_totals is not None else None
@@ -409,7 +415,12 @@ def disclose_table(
             for r, d in enumerate(table.denominators)
         ]
         percentages = [
-            [_percentage(cells[r][c], group_sizes[r], table.denominators[r], rules) for c in range(n_cols)]
+            [
+                NOT_YET
+                if unavailable[r][c]
+                else _percentage(cells[r][c], group_sizes[r], table.denominators[r], rules)
+                for c in range(n_cols)
+            ]
             for r in range(n_rows)
         ]
     return DisclosedTable(

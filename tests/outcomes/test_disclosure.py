@@ -236,3 +236,18 @@ def test_a_count_hidden_in_one_table_is_hidden_wherever_it_appears():
     assert disclosed.table("retention").cells == [["*", "*"], ["*", "9"], ["40", "20"]]
     assert disclosed.table("retention").group_sizes == ["*", "*", "40"]
     assert disclosed.table("retention").percentages == [["*", "*"], ["*", "*"], ["100%", "50%"]]
+
+
+def test_cells_not_known_yet_say_so_and_are_never_zero():
+    retention = Table(
+        key="retention",
+        title="Retention",
+        rows=["2026-09-07", "2026-11-16"],
+        columns=["joined", "active in week 12"],
+        cells=[[40, 12], [30, 0]],
+        denominators=[40, 30],
+        unavailable=[[False, False], [False, True]],
+    )
+    shown = disclose_table(retention, DEFAULT)
+    assert shown.cells == [["40", "10"], ["30", "not yet"]]
+    assert shown.percentages == [["100%", "25%"], ["100%", "not yet"]]

@@ -12,7 +12,7 @@ to one number has been recovered. Other test modules import ``recover`` and
 from __future__ import annotations
 
 from accounts.privacy import SUPPRESSED, DisclosureRules
-from outcomes.disclosure import DisclosedTable, table_lines
+from outcomes.disclosure import NOT_YET, DisclosedTable, table_lines
 from outcomes.report_types import Table
 
 UNBOUNDED = 10**12
@@ -35,6 +35,8 @@ def shown_values(table: DisclosedTable) -> dict[tuple, str]:
 def interval(value: str, rules: DisclosureRules) -> tuple[int, int]:
     if value == SUPPRESSED:
         return 1, UNBOUNDED
+    if value == NOT_YET:
+        return 0, 0  # counted as 0 in every total
     number = int(value)
     if number == 0:
         return 0, 0
