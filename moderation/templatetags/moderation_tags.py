@@ -4,6 +4,8 @@
     In ``community/_post.html``'s footer: "Report" on another member's visible post, for members.
     Rendered up to 30 times a page, so no ``{% url %}``: the URL is reversed once per URLconf and
     script prefix with a sentinel id (as ``community_posts`` does) and no query is made.
+``{{ item.pk|item_url }}``, ``{{ item.pk|item_action_url:"claim" }}``
+    The queue list's links, from the same reversed halves (the list has up to 200 rows).
 ``{% moderation_messages_panel %}``
     On the notifications page: the member's latest messages from the guides and how many are
     unread, in one query.
@@ -28,16 +30,32 @@ SENTINEL_ID = 918273645
 PANEL_SIZE = 3
 
 
-@lru_cache(maxsize=16)
-def _flag_url_halves(urlconf: str | None, script_prefix: str) -> tuple[str, str]:
-    url = reverse("moderation:flag-post", args=[SENTINEL_ID], urlconf=urlconf)
+@lru_cache(maxsize=64)
+def _url_halves(name: str, extra: tuple, urlconf: str | None, script_prefix: str) -> tuple[str, str]:
+    url = reverse(name, args=[SENTINEL_ID, *extra], urlconf=urlconf)
     before, after = url.split(str(SENTINEL_ID), 1)
     return before, after
 
 
+def _url(name: str, pk: int, *extra: str) -> str:
+    before, after = _url_halves(name, extra, get_urlconf(), get_script_prefix())
+    return f"{before}{int(pk)}{after}"
+
+
 def flag_url(post_id: int) -> str:
-    before, after = _flag_url_halves(get_urlconf(), get_script_prefix())
-    return f"{before}{int(post_id)}{after}"
+    return _url("moderation:flag-post", post_id)
+
+
+@register.filter
+def item_url(pk: int) -> str:
+    """``{{ item.pk|item_url }}`` is ``{% url 'moderation:item' item.pk %}``, cheaply."""
+    return _url("moderation:item", pk)
+
+
+@register.filter
+def item_action_url(pk: int, action: str) -> str:
+    """``{{ item.pk|item_action_url:"claim" }}`` is ``{% url 'moderation:item-action' pk 'claim' %}``."""
+    return _url("moderation:item-action", pk, action)
 
 
 @register.simple_tag(takes_context=True)

@@ -131,3 +131,20 @@ def test_item_page_highlights_identifying_details(client, guide, make_post):
     login(client, guide)
     html = client.get(reverse("moderation:item", args=[item.pk])).content.decode()
     assert '<mark title="phone identifying">07700 900123</mark>' in html
+
+
+def test_queue_page_query_budget_is_exact(client, guide, member, make_post, django_assert_num_queries):
+    """session, user, TOTP check, items (with post, thread, space, author, concern, claimant),
+    flags, assessments, counts, triage banner (2)."""
+    from escalation import services as escalation_services
+
+    login(client, guide)
+    for i in range(5):
+        services.review_item_open_or_join(post=make_post(body=f"post {i}"), source=ReasonSource.OTHER)
+    concern = escalation_services.member_concern_raise(
+        member=member, level="moderate", source="self_assessment", summary="PHQ-9 item 9: several days"
+    )
+    services.review_item_open_or_join(concern=concern, source=ReasonSource.MEMBER_CONCERN)
+    with django_assert_num_queries(9):
+        response = client.get(reverse("moderation:queue"))
+    assert response.content.decode().count("data-item-id=") == 6
