@@ -335,6 +335,9 @@ class Normaliser:
         if len(s) >= 5 and s not in self.vocabulary and s.isalpha():
             if s.endswith("in") and s + "g" in self.vocabulary:  # "thinkin", "endin": a dropped g
                 return (s + "g",)
+            stem = self._stem(s)
+            if stem:
+                return (stem,)
             for candidate in self._fuzzy.get(s[0], ()):
                 if _damerau_within_one(s, candidate):
                     return (candidate,)
@@ -343,6 +346,25 @@ class Normaliser:
                 if joined:
                     return joined
         return (s,)
+
+    def _stem(self, s: str) -> str | None:
+        """An inflection no pattern names, read as a form the patterns do name: "catching" ->
+        "catch", "swallowing" -> "swallow", "hoping" -> "hope", "overdosing" -> "overdose". Only
+        -ing/-in and -s/-es are undone, never -ed, so a past stays a past; and only when the word
+        itself is unknown, so a pattern that names a form ("killing myself") keeps it."""
+        vocabulary = self.vocabulary
+        for suffix in ("ing", "in"):
+            if s.endswith(suffix) and len(s) - len(suffix) >= 3:
+                base = s[: -len(suffix)]
+                for candidate in (base, base + "e", collapse(base)):
+                    if candidate in vocabulary and len(candidate) >= 3:
+                        return candidate
+                return None
+        if s.endswith("s") and not s.endswith("ss") and len(s) >= 5:
+            for candidate in (s[:-1], s[:-2] if s.endswith("es") else None):
+                if candidate and len(candidate) >= 4 and candidate in vocabulary:
+                    return candidate
+        return None
 
     def _joined(self, letters: str) -> tuple[str, ...] | None:
         """Words run together ("sewerslide", "unalivemyself"): split when every piece is a known
