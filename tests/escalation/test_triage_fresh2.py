@@ -9,8 +9,6 @@ a pet handed on, the surest way, going back to a bridge, inflections no pattern 
 2025.11.7 it is development data like heldout3; the test holds the issue's targets over it.
 """
 
-import pytest
-
 from escalation.triage import assess
 from escalation.triage.evaluation import evaluate
 
