@@ -148,3 +148,48 @@ def test_report_reaches_the_live_queue_and_the_author_reads_why_it_was_hidden(
         guide_ctx.close()
         reporter_ctx.close()
         author_ctx.close()
+
+
+def test_self_assessment_concern_in_the_queue_and_on_the_clinicians_case_page(
+    chromium_browser, live_url, settings
+):
+    """A concern that is not a post (PHQ-9 item 9 answered 'nearly every day', imminent here):
+    the guide's queue shows the summary with a link to the member's standing; the clinician's
+    case page shows it in the timeline."""
+    from escalation import services as escalation_services
+    from escalation.models import Shift
+
+    settings.ESCALATION_ALERT_CHANNELS = ["inapp"]
+    member = UserFactory(pseudonym="QuietLark", date_joined=timezone.now() - timedelta(days=40))
+    guide = UserFactory(pseudonym="GuideTamsin", role="guide")
+    clinician = UserFactory(pseudonym="DrOkafor", role="clinician")
+    now = timezone.now()
+    Shift.objects.create(
+        clinician=clinician, tier="primary", start=now - timedelta(hours=1), end=now + timedelta(hours=8)
+    )
+    summary = "PHQ-9 item 9 (better off dead or hurting yourself): nearly every day"
+    concern = escalation_services.member_concern_raise(
+        member=member, level="imminent", source="self_assessment", summary=summary, detail={"answer": 3}
+    )
+    item = ReviewItem.objects.get(concern=concern)  # handed off on commit (no test transaction here)
+
+    guide_ctx, queue = guide_context(chromium_browser, live_url, guide)
+    clinician_ctx, dashboard = guide_context(chromium_browser, live_url, clinician)
+    try:
+        queue.goto("/guide/queue/")
+        row = queue.locator(f"#item-{item.pk}")
+        assert "QuietLark: PHQ-9 item 9" in row.inner_text()
+        assert "Imminent risk" in row.inner_text()
+        shot(queue, "1-guide-queue-concern")
+        queue.goto(f"/guide/items/{item.pk}/")
+        assert "The concern" in queue.content()
+        assert queue.locator("a", has_text="QuietLark's standing").is_visible()
+        shot(queue, "2-guide-concern-item")
+
+        concern.refresh_from_db()
+        dashboard.goto(f"/clinician/cases/{concern.case_id}/")
+        assert summary in dashboard.locator("main").inner_text()
+        shot(dashboard, "3-clinician-case")
+    finally:
+        guide_ctx.close()
+        clinician_ctx.close()
