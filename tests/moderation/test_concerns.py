@@ -361,3 +361,30 @@ def test_clinician_case_page_shows_a_concern_only_case(
     response = client.get(reverse("escalation:case-detail", args=[concern.case_id]))
     assert response.status_code == 200
     assert SUMMARY.replace("'", "&#x27;") in response.content.decode()
+
+
+def test_api_lists_a_concern_item_and_refuses_post_actions_with_409(guide, member, concern_item, make_post):
+    from rest_framework.test import APIClient
+
+    post_item, _ = services.review_item_open_or_join(post=make_post(body="A post"), source=ReasonSource.OTHER)
+    client = APIClient()
+    client.force_authenticate(guide)
+    rows = {row["id"]: row for row in client.get(reverse("moderation-api:queue")).json()["items"]}
+    row = rows[concern_item.pk]
+    assert row["post_id"] is None
+    assert row["thread_title"] is None
+    assert row["concern_id"] == concern_item.concern_id
+    assert row["concern_summary"] == SUMMARY
+    assert row["author"] == member.pseudonym
+    assert rows[post_item.pk]["concern_id"] is None
+    assert client.post(reverse("moderation-api:item-claim", args=[concern_item.pk])).status_code == 200
+    before = snapshot()
+    response = client.post(
+        reverse("moderation-api:item-hide", args=[concern_item.pk]), {"reason_key": "guidelines"}
+    )
+    assert response.status_code == 409
+    assert "not a post" in response.json()["detail"]
+    assert snapshot() == before
+    response = client.post(reverse("moderation-api:item-approve", args=[concern_item.pk]), {})
+    assert response.status_code == 200
+    assert ReviewItem.objects.get(pk=concern_item.pk).resolution == Resolution.REVIEWED
