@@ -39,7 +39,8 @@ _TIMELINE_ESCALATES = frozenset(
     {"timeline_intent", "plan", "method_means", "preparation_farewell", "harm_to_others"}
 )
 _FIRST_AND_LENGTH = itemgetter(0, 1)
-_PASSES = ("rules", "first", "anywhere", "near", "anchors", "concepts")
+_PASSES = ("rules", "first", "near", "concepts")
+_ANCHOR = "(anchor)"  # marks, in the "first" pass, a phrase of a composition's anchor concept
 _FIRST_PASS_CONTEXT = frozenset({"distress", "laughter", "media"})
 # Cues the engine asks about anywhere in a post (_Context.any); every other cue only matters
 # near a rule match.
@@ -193,10 +194,10 @@ class Engine:
         self._first = {word: tuple(sorted(lengths)) for word, lengths in self._first.items()}
         # Every phrase as " w1 w2 ", so one Aho-Corasick pass over " ".join(words) finds each
         # occurrence of each phrase, overlapping ones included, on whole words only. Three
-        # automata: (1) the rules and the cues a post without rule matches still needs
-        # (distress, read outside laughter and media); (2) the cues the engine looks for
-        # anywhere in a post (support, recovery...); (3) the cues it only looks for near a
-        # rule match, searched only there (see _near_matches).
+        # automata: (1) the rules; (2) the cues the engine looks for anywhere in a post
+        # (distress, laughter, media, support, recovery...) and the anchor concepts of the
+        # compositions; (3) the cues it only looks for near a rule match, searched only there
+        # (see _near_ranges); and (4) the concepts, searched only in a post holding an anchor.
         self._automata = {part: ahocorasick.Automaton() for part in _PASSES}
         for words, values in self._index.items():
             key = " " + " ".join(words) + " "
@@ -206,18 +207,12 @@ class Engine:
             concept_values = [value for value in values if value[0] == "concept"]
             if concept_values:
                 self._automata["concepts"].add_word(key, (len(key), len(words), concept_values))
-                if any(name in anchor_names for _, name in concept_values):
-                    self._automata["anchors"].add_word(key, (len(key), len(words), ()))
             names: dict[str, list[str]] = {}
+            if any(name in anchor_names for _, name in concept_values):
+                names["first"] = [_ANCHOR]
             for kind, name in values:
                 if kind == "ctx":
-                    part = (
-                        "first"
-                        if name in _FIRST_PASS_CONTEXT
-                        else "anywhere"
-                        if name in _ANYWHERE_CONTEXT
-                        else "near"
-                    )
+                    part = "first" if name in _FIRST_PASS_CONTEXT or name in _ANYWHERE_CONTEXT else "near"
                     names.setdefault(part, []).append(name)
             for part, part_names in names.items():
                 self._automata[part].add_word(key, (len(key), len(words), tuple(part_names)))
@@ -309,17 +304,12 @@ class Engine:
                 kind == "rule" or payload[1] == 0 for _, _, values in rule_found for kind, payload in values
             ):
                 rule_found = []  # only later pieces of '*' patterns ("gave my * to"): no match can start
+            # Each cue list comes from one automaton, each search in word order: the lists
+            # stay in word order without a merge.
             ctx_found = self._occurrences(joined, word_at, automata["first"])
-            if self._concept_words:
-                anchors = self._occurrences(joined, word_at, automata["anchors"])
-                if anchors:
-                    found = self._occurrences(joined, word_at, automata["concepts"])
-                    composed = self._split_concepts(w, found)[1]
-            if rule_found or composed or ctx_found:
-                # Each cue list comes from one automaton, each search in word order: the
-                # lists stay in word order without a merge. (Distress alone needs the
-                # "anywhere" cues too: a supportive reply's "alone" is not the author's.)
-                ctx_found += self._occurrences(joined, word_at, automata["anywhere"])
+            if self._concept_words and any(names[0] == _ANCHOR for _, _, names in ctx_found):
+                found = self._occurrences(joined, word_at, automata["concepts"])
+                composed = self._split_concepts(w, found)[1]
             if rule_found or composed:
                 anchors = [(i, i + length - 1) for i, length, _ in rule_found]
                 anchors += [(h.first, h.last) for h in composed]
