@@ -191,3 +191,20 @@ def test_a_refusal_never_overrides_a_hold_or_a_failed_receiver(thread, other_mem
             assert post.state == PostState.HELD
     finally:
         hooks.post_submitted.disconnect(dispatch_uid="test.refuse")
+
+
+def test_api_refusals_are_400_with_the_message_and_save_nothing(thread, other_member, guide):
+    from rest_framework.test import APIClient
+
+    block(guide, message="Please don't use that word here.")
+    client = APIClient()
+    client.force_authenticate(other_member)
+    url = reverse("community-api:thread-posts", args=[thread.pk])
+    response = client.post(url, {"body": "you frobnicate"}, format="json")
+    assert response.status_code == 400
+    assert "Please don't use that word here." in response.json()["detail"]
+    services.member_suspend(member=other_member, actor=guide, reason="Cooling off period.", days=1)
+    response = client.post(url, {"body": "a kind reply"}, format="json")
+    assert response.status_code == 400
+    assert "you can't post until" in response.json()["detail"]
+    assert not Post.objects.filter(author=other_member).exists()
