@@ -167,9 +167,10 @@ class Engine:
                 pieces = [self._phrase(p) for p in pattern.split("*")]
                 pieces = [p for p in pieces if p]
                 if len(pieces) > 1:
+                    # Only the first piece is looked up; the others are checked in place, so a
+                    # common later piece ("gave my * to") costs nothing where no first piece is.
                     self._wild.append((rule, pieces))
-                    for i, piece in enumerate(pieces):
-                        self._add(piece, ("piece", (len(self._wild) - 1, i)))
+                    self._add(pieces[0], ("piece", (len(self._wild) - 1, 0)))
                 elif pieces:
                     self._add(pieces[0], ("rule", rule))
         for name, phrases in context.items():
@@ -300,10 +301,6 @@ class Engine:
             word_at = dict(zip(positions, range(len(positions)), strict=True))
             automata = self._automata
             rule_found = self._occurrences(joined, word_at, automata["rules"])
-            if rule_found and not any(
-                kind == "rule" or payload[1] == 0 for _, _, values in rule_found for kind, payload in values
-            ):
-                rule_found = []  # only later pieces of '*' patterns ("gave my * to"): no match can start
             # Each cue list comes from one automaton, each search in word order: the lists
             # stay in word order without a merge.
             ctx_found = self._occurrences(joined, word_at, automata["first"])
@@ -343,23 +340,21 @@ class Engine:
                     pieces.setdefault(wild_id, []).append((piece_no, i, last))
         if pieces:
             sentence = w.sentence
+        words = w.words
         for wild_id, found in pieces.items():
             rule, parts = self._wild[wild_id]
-            starts = [(i, last) for piece_no, i, last in found if piece_no == 0]
-            for i, last in starts:
+            for _, i, last in found:
                 chain = [(i, last)]
-                for piece_no in range(1, len(parts)):
+                for piece in parts[1:]:
                     prev_last = chain[-1][1]
-                    nxt = [
-                        (a, b)
-                        for p, a, b in found
-                        if p == piece_no
-                        and prev_last < a <= prev_last + 1 + _GAP
-                        and sentence[a] == sentence[i]
-                    ]
-                    if not nxt:
+                    size = len(piece)
+                    for a in range(prev_last + 1, min(prev_last + 2 + _GAP, len(words) - size + 1)):
+                        b = a + size - 1
+                        if sentence[a] == sentence[i] == sentence[b] and tuple(words[a : b + 1]) == piece:
+                            chain.append((a, b))
+                            break
+                    else:
                         break
-                    chain.append(min(nxt))
                 if len(chain) == len(parts):
                     hits.append(_Hit(rule, i, chain[-1][1], [w.span(a, b) for a, b in chain]))
         return hits, ctx
