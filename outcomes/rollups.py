@@ -19,7 +19,6 @@ outside Monday-Friday 09:00-17:00 local time.
 
 from __future__ import annotations
 
-import bisect
 import datetime
 import logging
 import time
@@ -29,13 +28,12 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import (
     Case,
     Count,
     F,
     IntegerField,
-    Min,
     OuterRef,
     Q,
     QuerySet,
@@ -181,14 +179,20 @@ def rollup_days(*, start: datetime.date, end: datetime.date) -> RollupResult:
     began = time.monotonic()
     started_at = timezone.now()
     groups = zone_groups()
+    thread_start = min(start - datetime.timedelta(days=REPLY_LOOKBACK_DAYS), month_start(start))
+    stages = [
+        ("member and space days", lambda: _member_and_space_days(groups, start, end)),
+        ("organisation days", lambda: _organisation_days(groups, start, end)),
+        ("weekly and monthly actives", lambda: _active_periods(start, end)),
+        ("first replies", lambda: _thread_responses(groups, thread_start, end)),
+        ("reply network", lambda: _reply_network(groups, month_start(start), end)),
+    ]
+    rows = 0
     with transaction.atomic():
-        rows = _member_and_space_days(groups, start, end)
-        rows += _mark_breaks(start, end)
-        rows += _organisation_days(groups, start, end)
-        rows += _active_periods(start, end)
-        thread_start = min(start - datetime.timedelta(days=REPLY_LOOKBACK_DAYS), month_start(start))
-        rows += _thread_responses(groups, thread_start, end)
-        rows += _reply_network(groups, month_start(start), end)
+        for name, stage in stages:
+            stage_began = time.monotonic()
+            rows += stage()
+            logger.info("rollup %s..%s: %s in %.2f s", start, end, name, time.monotonic() - stage_began)
         RollupRun.objects.create(
             first_day=start, last_day=end, started_at=started_at, finished_at=timezone.now(), rows=rows
         )
@@ -256,74 +260,134 @@ def _member_and_space_days(groups: list[ZoneGroup], start: datetime.date, end: d
 
     MemberDay.objects.filter(day__gte=start, day__lte=end).delete()
     SpaceDay.objects.filter(day__gte=start, day__lte=end).delete()
+    breaks = _breaks(start, end, set(members))
     member_rows = []
     for (member_id, day), a in members.items():
         joined_on = min(joined.get(member_id, day), day)
+        after_break, before_break = breaks[member_id, day]
         member_rows.append(
-            MemberDay(
-                member_id=member_id,
-                organisation_id=a.organisation_id,
-                day=day,
-                threads_started=a.threads_started,
-                replies=a.replies,
-                reactions=a.reactions,
-                out_of_hours=a.out_of_hours,
-                joined_week=week_start(joined_on),
-                week_of_membership=(day - joined_on).days // 7 + 1,
+            (
+                member_id,
+                a.organisation_id,
+                day,
+                a.threads_started,
+                a.replies,
+                a.reactions,
+                a.out_of_hours,
+                week_start(joined_on),
+                (day - joined_on).days // 7 + 1,
+                after_break,
+                before_break,
             )
         )
     space_rows = [
-        SpaceDay(
-            space_id=space_id,
-            organisation_id=org_id,
-            day=day,
-            active_members=len(space_members[space_id, org_id, day]),
-            threads_started=a.threads_started,
-            replies=a.replies,
-            reactions=a.reactions,
+        (
+            space_id,
+            org_id,
+            day,
+            len(space_members[space_id, org_id, day]),
+            a.threads_started,
+            a.replies,
+            a.reactions,
         )
         for (space_id, org_id, day), a in spaces.items()
     ]
-    MemberDay.objects.bulk_create(member_rows, batch_size=BATCH_SIZE)
-    SpaceDay.objects.bulk_create(space_rows, batch_size=BATCH_SIZE)
+    member_fields = [
+        "member",
+        "organisation",
+        "day",
+        "threads_started",
+        "replies",
+        "reactions",
+        "out_of_hours",
+        "joined_week",
+        "week_of_membership",
+        "after_break",
+        "before_break",
+    ]
+    bulk_insert(MemberDay, member_fields, member_rows)
+    space_fields = [
+        "space",
+        "organisation",
+        "day",
+        "active_members",
+        "threads_started",
+        "replies",
+        "reactions",
+    ]
+    bulk_insert(SpaceDay, space_fields, space_rows)
     return len(member_rows) + len(space_rows)
+
+
+def bulk_insert(model, fields: list[str], rows: list[tuple]) -> int:
+    """Insert plain tuples, without building model instances (much faster than ``bulk_create``)."""
+    if not rows:
+        return 0
+    qn = connection.ops.quote_name
+    columns = ", ".join(qn(model._meta.get_field(name).column) for name in fields)
+    table = qn(model._meta.db_table)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            from psycopg2.extras import execute_values
+
+            execute_values(cursor.cursor, f"INSERT INTO {table} ({columns}) VALUES %s", rows, page_size=5000)  # noqa: S608
+        else:
+            placeholders = ", ".join(["%s"] * len(fields))
+            sql = f"INSERT INTO {table} ({columns}) VALUES ({placeholders})"  # noqa: S608 - names from the model
+            for i in range(0, len(rows), BATCH_SIZE):
+                cursor.executemany(sql, rows[i : i + BATCH_SIZE])
+    return len(rows)
 
 
 # -- breaks: who came back after 30 days away, who then went quiet for 30 days ----------------
 
 
-def _mark_breaks(start: datetime.date, end: datetime.date) -> int:
-    """Set ``after_break``/``before_break`` on every MemberDay a change in ``start..end`` can affect."""
-    gap = datetime.timedelta(days=BREAK_DAYS)
-    lo, hi = start - gap, end + gap
-    in_window = MemberDay.objects.filter(day__gte=lo, day__lte=hi)
-    rows = in_window.values_list("id", "member_id", "day")
-    neighbours = MemberDay.objects.filter(day__gte=lo - gap - datetime.timedelta(days=1), day__lte=hi + gap)
-    days_by_member: dict[int, list[datetime.date]] = defaultdict(list)
-    for member_id, day in neighbours.order_by("member_id", "day").values_list("member_id", "day"):
-        days_by_member[member_id].append(day)
-    first_day = dict(
-        MemberDay.objects.filter(member_id__in=in_window.values("member_id"))
-        .values("member_id")
-        .annotate(first=Min("day"))
-        .values_list("member_id", "first")
+def _breaks(
+    start: datetime.date, end: datetime.date, new_days: set[tuple[int, datetime.date]]
+) -> dict[tuple[int, datetime.date], tuple[bool, bool]]:
+    """``(after_break, before_break)`` for each new (member, day) in ``start..end``.
+
+    Also corrects the flags of existing rows within 31 days either side of the range, whose
+    neighbours the new rows may have changed (the only rows they can affect).
+    """
+    reach = datetime.timedelta(days=BREAK_DAYS + 1)
+    around = MemberDay.objects.filter(
+        Q(day__gte=start - reach, day__lt=start) | Q(day__gt=end, day__lte=end + reach)
+    ).values_list("id", "member_id", "day", "after_break", "before_break")
+    existing = {(member_id, day): (row_id, after, before) for row_id, member_id, day, after, before in around}
+    earlier = set(
+        MemberDay.objects.filter(day__lt=start - reach)
+        .values_list("member_id", flat=True)
+        .distinct()
+        .order_by()
     )
-    returned, lapsed = [], []
-    for row_id, member_id, day in rows:
-        days = days_by_member[member_id]
-        index = bisect.bisect_left(days, day)
-        previous = days[index - 1] if index > 0 else (None if first_day[member_id] >= day else day - 2 * gap)
-        if previous is not None and (day - previous).days > BREAK_DAYS:
-            returned.append(row_id)
-        following = days[index + 1] if index + 1 < len(days) else None
-        if following is None or (following - day).days > BREAK_DAYS:
-            lapsed.append(row_id)
-    in_window.update(after_break=False, before_break=False)
-    for chunk in _chunks(returned):
-        MemberDay.objects.filter(pk__in=chunk).update(after_break=True)
-    for chunk in _chunks(lapsed):
-        MemberDay.objects.filter(pk__in=chunk).update(before_break=True)
-    return 0
+    days_by_member: dict[int, list[datetime.date]] = defaultdict(list)
+    for member_id, day in sorted(set(existing) | new_days):
+        days_by_member[member_id].append(day)
+
+    flags: dict[tuple[int, datetime.date], tuple[bool, bool]] = {}
+    changed: dict[tuple[bool, bool], list[int]] = defaultdict(list)
+    for member_id, days in days_by_member.items():
+        for index, day in enumerate(days):
+            # Nothing loaded before it: any earlier activity was before start - 31 days.
+            previous_far = index == 0
+            after_break = member_id in earlier if previous_far else (day - days[index - 1]).days > BREAK_DAYS
+            following = days[index + 1] if index + 1 < len(days) else None
+            before_break = following is None or (following - day).days > BREAK_DAYS
+            key = (member_id, day)
+            if key in existing:
+                row_id, was_after, was_before = existing[key]
+                # Before the range only what follows can change; after it, only what precedes.
+                after_break = was_after if day < start else after_break
+                before_break = was_before if day > end else before_break
+                if (was_after, was_before) != (after_break, before_break):
+                    changed[after_break, before_break].append(row_id)
+            else:
+                flags[key] = (after_break, before_break)
+    for (after_break, before_break), ids in changed.items():
+        for chunk in _chunks(ids):
+            MemberDay.objects.filter(pk__in=chunk).update(after_break=after_break, before_break=before_break)
+    return flags
 
 
 def _chunks(ids: list[int], size: int = 500) -> Iterable[list[int]]:

@@ -248,3 +248,19 @@ def test_week_of_membership_counts_from_the_local_signup_day():
 
     weeks = list(MemberDay.objects.order_by("day").values_list("joined_week", "week_of_membership"))
     assert weeks == [(datetime.date(2026, 3, 2), w) for w in (1, 1, 2, 12)]
+
+
+def test_rolling_up_one_day_corrects_the_breaks_on_either_side_of_it():
+    org = OrganisationFactory(slug="north")
+    ada = make_member("Ada", org)
+    thread = make_thread(ada, at(2026, 1, 5, 10))
+    middle = make_reply(ada, thread, at(2026, 1, 25, 10))
+    make_reply(ada, thread, at(2026, 2, 14, 10))
+    rollup_days(start=datetime.date(2026, 1, 1), end=datetime.date(2026, 2, 28))
+    flags = MemberDay.objects.filter(member=ada).order_by("day").values_list("after_break", "before_break")
+    assert list(flags) == [(False, False), (False, False), (False, True)]
+
+    middle.delete()  # (test-only: posts are never deleted in the app) the 25 January activity is gone
+    rollup_days(start=datetime.date(2026, 1, 25), end=datetime.date(2026, 1, 25))
+
+    assert list(flags.all()) == [(False, True), (True, True)]
