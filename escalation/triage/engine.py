@@ -667,7 +667,10 @@ class Engine:
             if rule.tense == "progress":
                 return "imminent" if time not in ("recent_days", "recent_weeks") else "high"
             return {"recent_days": "high"}.get(time, "moderate")
-        if danger and category in ("active_ideation", "timeline_intent", "preparation_farewell"):
+        if danger and category in ("active_ideation", "timeline_intent", "preparation_farewell", "plan"):
+            return "imminent"
+        # Someone else with the means at hand, or at a height, while unreachable: danger now.
+        if c.unreachable() and category == "method_means" and rule.subcategory != "research":
             return "imminent"
         if category == "self_harm":
             return "high" if time in ("recent_days", "now") and rule.tense == "past" else "moderate"
@@ -759,6 +762,8 @@ class Engine:
                     and (c.near("distress", h.first, h.last) or (place and h.time == "now"))
                 )
                 or (h.subject == "other" and any(k.subject == "other" and not k.rule.weak for k in live))
+                # Someone else's means beside "not answering", "drove off": danger now (rule 4).
+                or (h.subject == "other" and h.rule.category == "method_means" and c.unreachable())
             )
             self_harm_frame = any(k.rule.category == "self_harm" for k in live) and not strong_self
             if not context or (self_harm_frame and h.rule.category == "method_means"):
@@ -852,6 +857,10 @@ class _Context:
 
     def any(self, name: str) -> bool:
         return name in self.ctx
+
+    def unreachable(self) -> bool:
+        """A danger cue other than a bare "right now" ("not answering", "drove off", "door locked")."""
+        return any(self.w.words[a : b + 1] != ["right", "now"] for a, b in self.ctx.get("danger_now", ()))
 
     def in_sentence(self, name: str, sentence: int) -> bool:
         found = self._sentences.get(name)

@@ -168,6 +168,9 @@ def test_malformed_compositions_are_rejected(bad):
         ("Quisiera desaparecer para siempre.", "moderate"),
         # burden: others better off without the author
         ("My flatmates would honestly have an easier life if I wasn't around.", "moderate"),
+        # someone else's means beside a sign they cannot be reached: danger now (rule 4)
+        ("My cousin has her tablets with her and isn't picking up. I'm scared.", "imminent"),
+        ("My cousin has been saving her tablets, she says just in case. She's at work right now.", "high"),
         # means kept back for later
         ("I've been hiding my antidepressants in a sock instead of taking them.", "high"),
     ],
