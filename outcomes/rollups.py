@@ -19,7 +19,9 @@ outside Monday-Friday 09:00-17:00 local time.
 
 from __future__ import annotations
 
+import csv
 import datetime
+import io
 import logging
 import time
 from collections import defaultdict
@@ -328,9 +330,11 @@ def bulk_insert(model, fields: list[str], rows: list[tuple]) -> int:
     table = qn(model._meta.db_table)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            from psycopg2.extras import execute_values
-
-            execute_values(cursor.cursor, f"INSERT INTO {table} ({columns}) VALUES %s", rows, page_size=5000)  # noqa: S608
+            # COPY: several times faster than INSERT for tens of thousands of rows.
+            buffer = io.StringIO()
+            csv.writer(buffer).writerows(rows)  # None -> unquoted empty field -> NULL
+            buffer.seek(0)
+            cursor.cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv)", buffer)
         else:
             placeholders = ", ".join(["%s"] * len(fields))
             sql = f"INSERT INTO {table} ({columns}) VALUES ({placeholders})"  # noqa: S608 - names from the model
@@ -587,27 +591,31 @@ def _reply_network(groups: list[ZoneGroup], start: datetime.date, end: datetime.
             .values("space_id", "month", "author_id", "thread__author_id", "thread__author__organisation_id")
             .annotate(n=Count("id"))
         )
-        for r in replies:
-            month = _as_date(
-                r["month"].astimezone(group.zone) if isinstance(r["month"], datetime.datetime) else r["month"]
-            )
-            pairs[r["space_id"], month, r["author_id"], r["thread__author_id"]] = r["n"]
-            organisation_of[r["thread__author_id"]] = r["thread__author__organisation_id"]
+        for space_id, month, replier, recipient, org, n in replies.values_list(
+            "space_id", "month", "author_id", "thread__author_id", "thread__author__organisation_id", "n"
+        ):
+            month = _as_date(month.astimezone(group.zone) if isinstance(month, datetime.datetime) else month)
+            pairs[space_id, month, replier, recipient] = n
+            organisation_of[recipient] = org
 
     pair_rows = [
-        ReplyPair(
-            space_id=space_id,
-            month=month,
-            replier_id=replier,
-            recipient_id=recipient,
-            organisation_id=organisation_of[recipient],
-            replies=n,
-            reciprocated=(space_id, month, recipient, replier) in pairs,
+        (
+            space_id,
+            month,
+            replier,
+            recipient,
+            organisation_of[recipient],
+            n,
+            (space_id, month, recipient, replier) in pairs,
         )
         for (space_id, month, replier, recipient), n in pairs.items()
     ]
     ReplyPair.objects.filter(month__gte=start, month__lte=last).delete()
-    ReplyPair.objects.bulk_create(pair_rows, batch_size=BATCH_SIZE)
+    bulk_insert(
+        ReplyPair,
+        ["space", "month", "replier", "recipient", "organisation", "replies", "reciprocated"],
+        pair_rows,
+    )
 
     # One row per (organisation, space, month) and per (organisation, all spaces, month).
     Key = tuple[int | None, int | None, datetime.date]
@@ -615,16 +623,15 @@ def _reply_network(groups: list[ZoneGroup], start: datetime.date, end: datetime.
     edges: dict[Key, set[tuple[int, int]]] = defaultdict(set)
     reciprocal: dict[Key, set[tuple[int, int]]] = defaultdict(set)
     month_edges = {(month, a, b) for (_, month, a, b) in pairs}
-    for p in pair_rows:
-        org = p.organisation_id
+    for space_id, month, replier, recipient, org, _n, mutual_here in pair_rows:
         for key, mutual in (
-            ((org, p.space_id, p.month), p.reciprocated),
-            ((org, None, p.month), (p.month, p.recipient_id, p.replier_id) in month_edges),
+            ((org, space_id, month), mutual_here),
+            ((org, None, month), (month, recipient, replier) in month_edges),
         ):
-            recipients[key].add(p.recipient_id)
-            edges[key].add((p.replier_id, p.recipient_id))
+            recipients[key].add(recipient)
+            edges[key].add((replier, recipient))
             if mutual:
-                reciprocal[key].add((p.replier_id, p.recipient_id))
+                reciprocal[key].add((replier, recipient))
     starters: dict[Key, set[int]] = defaultdict(set)
     answered: dict[Key, set[int]] = defaultdict(set)
     threads = ThreadResponse.objects.filter(day__gte=start, day__lte=last).values_list(
@@ -638,18 +645,28 @@ def _reply_network(groups: list[ZoneGroup], start: datetime.date, end: datetime.
                 answered[key].add(author_id)
     keys = set(edges) | set(starters)
     network_rows = [
-        NetworkMonth(
-            organisation_id=org,
-            space_id=space_id,
-            month=month,
-            thread_starters=len(starters[org, space_id, month]),
-            starters_answered=len(answered[org, space_id, month]),
-            members_answered=len(recipients[org, space_id, month]),
-            pairs=len(edges[org, space_id, month]),
-            reciprocated_pairs=len(reciprocal[org, space_id, month]),
+        (
+            org,
+            space_id,
+            month,
+            len(starters[org, space_id, month]),
+            len(answered[org, space_id, month]),
+            len(recipients[org, space_id, month]),
+            len(edges[org, space_id, month]),
+            len(reciprocal[org, space_id, month]),
         )
         for org, space_id, month in keys
     ]
     NetworkMonth.objects.filter(month__gte=start, month__lte=last).delete()
-    NetworkMonth.objects.bulk_create(network_rows, batch_size=BATCH_SIZE)
+    network_fields = [
+        "organisation",
+        "space",
+        "month",
+        "thread_starters",
+        "starters_answered",
+        "members_answered",
+        "pairs",
+        "reciprocated_pairs",
+    ]
+    bulk_insert(NetworkMonth, network_fields, network_rows)
     return len(pair_rows) + len(network_rows)
