@@ -89,6 +89,11 @@ class _Plain:
         return self._end
 
 
+# Three or more single letters (or digits for letters) joined by dots, dashes or underscores.
+_DOTTED_RE = re.compile(r"((?:[A-Za-z0-9@$][.\-_]){2,}[A-Za-z0-9@$])([.,!?;:)\"']*)")
+_SEPARATORS_RE = re.compile(r"[.\-_]")
+
+
 def _tokens(text: str) -> list:
     tokens: list = []
     previous_end = 0
@@ -101,6 +106,12 @@ def _tokens(text: str) -> list:
             tokens.append(_Plain(word, chunk.start(), chunk.end(), "c"))
         elif word.isalpha() and word.isascii():
             tokens.append(_Plain(word, chunk.start(), chunk.end()))
+        elif ("." in word or "-" in word or "_" in word) and (dotted := _DOTTED_RE.fullmatch(word)):
+            # "k.i.l.l", "s-u-i-c-i-d-e": letters spelled out with separators read as one word
+            letters = dotted.group(1)
+            end = chunk.start() + len(letters)
+            tokens.append(_Plain(_SEPARATORS_RE.sub("", letters), chunk.start(), end))
+            tokens.extend(_TOKEN_RE.finditer(text, end, chunk.end()))
         elif not word.isascii() or not word.isalnum():
             tokens.extend(_TOKEN_RE.finditer(text, chunk.start(), chunk.end()))
         else:

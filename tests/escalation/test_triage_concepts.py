@@ -171,6 +171,11 @@ def test_malformed_compositions_are_rejected(bad):
         # someone else's means beside a sign they cannot be reached: danger now (rule 4)
         ("My cousin has her tablets with her and isn't picking up. I'm scared.", "imminent"),
         ("My cousin has been saving her tablets, she says just in case. She's at work right now.", "high"),
+        # letters spelled out with dots or dashes read as one word; "planning on" is intent
+        ("going to k.i.l.l myself tonight", "imminent"),
+        ("thinking about s-u-i-c-i-d-e a lot", "high"),
+        ("Meet at 3 p.m. at the U.S.A. stand, e.g. near the gate.", "none"),
+        ("planning on su!c!de tomorow", "imminent"),
         # means kept back for later
         ("I've been hiding my antidepressants in a sock instead of taking them.", "high"),
     ],

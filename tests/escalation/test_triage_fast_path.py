@@ -54,6 +54,8 @@ def test_fast_path_equals_reference_path(engine):
         # concepts composed across a sentence break, anchors far apart in a long post
         FILLER * 4 + "I keep hoping I just won't wake up. " + FILLER * 4,
         "Sitting on the edge of the quarry. " + FILLER + "Took all of them, feel dizzy.",
+        # letters spelled out with separators, then a sentence break
+        "i will k.i.l.l. myself, then s-u-i-c-i-d-e... e.g. U.S.A.",
     ],
 )
 def test_fast_path_equals_reference_path_on_composed_and_cue_only_posts(engine, text):
