@@ -913,7 +913,8 @@ def review_item_escalate(*, item: ReviewItem, actor, reason: str, now: datetime 
         data={"case_id": case.pk},
         now=now,
     )
-    _audit_item(actor, "post.escalate", item, reason=reason, data={"case_id": case.pk})
+    action = "concern.escalate" if item.is_concern else "post.escalate"
+    _audit_item(actor, action, item, reason=reason, data={"case_id": case.pk})
     events.item_changed_on_commit(item)
     return True
 

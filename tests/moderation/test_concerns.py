@@ -347,6 +347,9 @@ def test_guide_escalates_a_concern_to_the_clinicians(guide, member, on_duty, con
     assert MemberConcern.objects.get(pk=concern_item.concern_id).case == case
     assert Alert.objects.filter(case=case, recipient=on_duty).exists()
     assert concern_item.actions.filter(kind=ActionKind.ESCALATE).count() == 1
+    entry = AuditEntry.objects.get(action="moderation.concern.escalate")
+    assert entry.data["case_id"] == case.pk
+    assert entry.data["member_id"] == member.pk
 
 
 def test_clinician_case_page_shows_a_concern_only_case(
