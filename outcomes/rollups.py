@@ -191,6 +191,7 @@ def rollup_days(*, start: datetime.date, end: datetime.date) -> RollupResult:
     ]
     rows = 0
     with transaction.atomic():
+        _lock()
         for name, stage in stages:
             stage_began = time.monotonic()
             rows += stage()
@@ -201,6 +202,18 @@ def rollup_days(*, start: datetime.date, end: datetime.date) -> RollupResult:
     seconds = time.monotonic() - began
     logger.info("Rolled up %s..%s: %s rows in %.1f s", start, end, rows, seconds)
     return RollupResult(start=start, end=end, rows=rows, seconds=seconds)
+
+
+#: Key of the PostgreSQL advisory lock that serialises rollup runs (nightly and on-demand).
+ROLLUP_LOCK_KEY = 0x6B696E6472656401  # "kindred" + 1
+
+
+def _lock() -> None:
+    """Wait for any other rollup run to commit first: two runs deleting and inserting the same
+    days at once would collide. SQLite already serialises writing transactions."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ROLLUP_LOCK_KEY])
 
 
 def rollup_recent(*, days: int = 2, today: datetime.date | None = None) -> RollupResult:

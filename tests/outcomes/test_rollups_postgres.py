@@ -10,6 +10,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 
 from outcomes.models import OrganisationDay
+from tests.factories import OrganisationFactory
 from tests.outcomes import test_engagement_replies as engagement
 from tests.outcomes import test_reporting_report as reporting
 from tests.outcomes import test_rollups_activity as activity
@@ -63,3 +64,33 @@ def test_one_row_per_day_without_an_organisation():
     OrganisationDay.objects.create(organisation=None, day=day)
     with pytest.raises(IntegrityError), transaction.atomic():
         OrganisationDay.objects.create(organisation=None, day=day)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_runs_at_once_wait_for_each_other():
+    """The nightly task and an on-demand command overlapping: the advisory lock serialises them."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connections
+
+    from outcomes.models import MemberDay
+    from outcomes.rollups import rollup_days
+
+    org = OrganisationFactory(slug="north")
+    members = [activity.make_member(f"M{i}", org) for i in range(6)]
+    for day in range(1, 20):
+        thread = activity.make_thread(members[day % 6], activity.at(2026, 3, day, 10))
+        activity.make_reply(members[(day + 1) % 6], thread, activity.at(2026, 3, day, 12))
+    march = (datetime.date(2026, 3, 1), datetime.date(2026, 3, 31))
+
+    def run(_):
+        try:
+            return rollup_days(start=march[0], end=march[1]).rows
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(run, range(2)))
+
+    assert results[0] == results[1] > 0
+    assert MemberDay.objects.count() == 38
