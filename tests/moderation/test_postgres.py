@@ -133,3 +133,38 @@ def test_audit_log_refuses_update_and_delete(db):
     assert entry.reason == "why"
     assert entry.action == "moderation.test"
     assert AuditEntry.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_concern_hand_offs_queue_it_exactly_once(settings):
+    """The after-commit hand-off and the sweeper may run at the same moment: the concern's row
+    lock lets exactly one of them queue it, every time."""
+    from escalation import services as escalation_services
+    from escalation.models import MemberConcern
+
+    member = UserFactory(pseudonym="RaceMember")
+    concerns = [
+        MemberConcern.objects.create(member=member, level="high", source="self_assessment", summary=f"c{i}")
+        for i in range(RUNS)
+    ]
+    for concern in concerns:
+        barrier = threading.Barrier(2)
+        results: list = [None, None]
+
+        def run(index: int, concern_id: int = concern.pk, box: list = results, gate=barrier) -> None:
+            try:
+                gate.wait(timeout=10)
+                box[index] = escalation_services.member_concern_hand_off(concern_id=concern_id)
+            finally:
+                close_old_connections()
+                connection.close()
+
+        threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=30)
+        assert sorted(results) == [False, True]
+        assert ReviewItem.objects.filter(concern=concern).count() == 1
+        concern.refresh_from_db()
+        assert concern.handed_off_at is not None
