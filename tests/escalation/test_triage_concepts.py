@@ -176,6 +176,14 @@ def test_malformed_compositions_are_rejected(bad):
         ("thinking about s-u-i-c-i-d-e a lot", "high"),
         ("Meet at 3 p.m. at the U.S.A. stand, e.g. near the gate.", "none"),
         ("planning on su!c!de tomorow", "imminent"),
+        # taken with alcohol, bleeding into the bath, car exhaust, goodbyes with a time, other languages
+        ("Mixed all my meds with vodka an hour ago. Feeling really weird", "imminent"),
+        ("sat in the bath with a blade, the water is going red", "imminent"),
+        ("Writing my goodbyes now. Everything will be over by midnight.", "imminent"),
+        ("mi novio me mandó un mensaje de despedida y no contesta", "imminent"),
+        ("ich habe alle tabletten genommen", "imminent"),
+        ("Made penne with vodka sauce tonight, so good", "none"),
+        ("Everything will be over by midnight, the sale ends then!", "none"),
         # means kept back for later
         ("I've been hiding my antidepressants in a sock instead of taking them.", "high"),
     ],
