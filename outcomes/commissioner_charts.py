@@ -1,4 +1,4 @@
-"""Server-rendered bar charts of disclosed tables: geometry here, SVG markup in a template.
+"""Server-rendered bar charts of disclosed tables: geometry and inline SVG markup.
 
 A chart only ever draws what the table beneath it shows: the rounded numbers, and a marked gap
 with "*" where a value is hidden. No script, no library; a few hundred bytes per chart.
@@ -7,6 +7,9 @@ with "*" where a value is hidden. No script, no library; a few hundred bytes per
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 
 from accounts.privacy import SUPPRESSED
 from outcomes.disclosure import DisclosedTable
@@ -136,3 +139,57 @@ def bar_chart(table: DisclosedTable) -> Chart | None:
 
 def _tick_label(value: float) -> str:
     return str(int(value)) if value == int(value) else f"{value:.1f}"
+
+
+def chart_html(table: DisclosedTable) -> SafeString | None:
+    """The chart of ``table`` as an accessible inline SVG figure, or None when there is nothing to draw.
+
+    Built here rather than in a template: a year of weekly cohorts is a few hundred bars, and the
+    template engine would spend far longer on them than the database does on the report.
+    """
+    chart = bar_chart(table)
+    if chart is None:
+        return None
+    key, title = escape(table.key), escape(table.title)
+    out = [
+        "<figure>",
+        f'<svg class="dash-chart" viewBox="0 0 {chart.width} {chart.height}" role="img" '
+        f'aria-labelledby="{key}-chart-title">',
+        f'<title id="{key}-chart-title">{title}: bar chart; the numbers are in the table below.</title>',
+    ]
+    for tick in chart.ticks:
+        out.append(
+            f'<line class="grid" x1="{chart.left}" x2="{chart.right}" y1="{tick.y}" y2="{tick.y}"/>'
+            f'<text x="{chart.left - 4}" y="{tick.y}" text-anchor="end" dominant-baseline="middle">'
+            f"{escape(tick.label)}</text>"
+        )
+    for bar in chart.bars:
+        out.append(
+            f'<rect class="s{bar.series}" x="{bar.x}" y="{bar.y}" width="{bar.width}" height="{bar.height}">'
+            f"<title>{escape(bar.label)}</title></rect>"
+        )
+        if bar.hidden:
+            out.append(f'<text class="hidden-mark" x="{bar.x}" y="{bar.y}" dy="-2">*</text>')
+    out.append(
+        f'<line class="axis" x1="{chart.left}" x2="{chart.right}" '
+        f'y1="{chart.baseline}" y2="{chart.baseline}"/>'
+    )
+    for label in chart.x_labels:
+        out.append(
+            f'<text x="{label.x}" y="{chart.baseline}" dy="14" text-anchor="middle">'
+            f"{escape(label.label)}</text>"
+        )
+    out.append("</svg><figcaption>")
+    if len(chart.series) > 1:
+        out.append('<ul class="dash-key">')
+        out += [
+            f'<li><span class="s{i}" aria-hidden="true"></span>{escape(name)}</li>'
+            for i, name in chart.series
+        ]
+        out.append("</ul>")
+    if chart.has_hidden:
+        out.append(
+            '<span class="meta">* hidden: a small number, or hidden so that one cannot be worked out.</span>'
+        )
+    out.append("</figcaption></figure>")
+    return mark_safe("".join(out))  # noqa: S308 - every interpolated text is escaped above

@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from outcomes.commissioner_charts import bar_chart
+from outcomes.commissioner_charts import chart_html
 from outcomes.commissioner_forms import DashboardForm, check_view_dashboards
 from outcomes.disclosure import disclosed_organisation_report
 from outcomes.export import disclosed_report_csv
@@ -37,7 +37,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     )
     context.update(
         report=report,
-        sections=[{"table": table, "chart": bar_chart(table)} for table in report.tables],
+        sections=[{"table": table, "chart": chart_html(table)} for table in report.tables],
         query_string=form.query_string(),
     )
     return render(request, "outcomes/commissioner/dashboard.html", context)
