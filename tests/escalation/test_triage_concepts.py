@@ -184,6 +184,10 @@ def test_malformed_compositions_are_rejected(bad):
         ("ich habe alle tabletten genommen", "imminent"),
         ("Made penne with vodka sauce tonight, so good", "none"),
         ("Everything will be over by midnight, the sale ends then!", "none"),
+        # a veiled "so done" about a trivial topic is hyperbole; a funeral imagined is a passive fantasy
+        ("I'm so done with this group project", "none"),
+        ("so done with my dissertation but also so done with life", "moderate"),
+        ("I keep imagining my funeral and who would come", "moderate"),
         # means kept back for later
         ("I've been hiding my antidepressants in a sock instead of taking them.", "high"),
     ],
