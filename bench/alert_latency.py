@@ -30,7 +30,8 @@ client's clock and the rows' timestamps (same machine, same clock):
   task -> received   ``Alert.created_at`` (= the task's start) -> WebSocket receive (the task's
                      work and commit, channel layer publish, WebSocket delivery)
   task runtime       from the worker's log ("succeeded in ...s"), for the assessment tasks
-and, per channel, ``Alert.created_at`` -> ``DeliveryAttempt.delivered_at``.
+and, per channel, ``Alert.created_at`` -> ``DeliveryAttempt.delivered_at`` (stamped when the
+successful attempt began, so a gateway's own answer time is not in it).
 It measures and prints; it never fails because something was slow.
 """
 
@@ -564,7 +565,7 @@ def main() -> None:
     print(row("  task -> received", stats["to_recv"]))
     print(row("  task runtime", stats["runtime"]))
     print(row("browse GET thread", browse["latency"]) + f"  errors={browse['errors']}")
-    print("alert -> delivered, per channel (row timestamps):")
+    print("alert -> successful attempt began, per channel (row timestamps):")
     for channel, values in sorted(stats["deliveries"].items()):
         print(row(f"  {channel}", values) + f"  undelivered={stats['undelivered'].get(channel, 0)}")
 
