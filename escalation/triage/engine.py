@@ -662,6 +662,9 @@ class Engine:
             return "low"
         if rule.id == "AT-PAST" and c.w.words[h.last] == "suicide":
             return "low"  # "died by suicide", "lost him to suicide": exposure and grief
+        if rule.id == "AT-PAST" and c.w.words[h.first] in ("kiled", "tok"):
+            # "killed himself", "took her own life": a death, not a danger; fresh grief is followed up.
+            return "moderate" if time in ("now", "recent_days") else "low"
         danger = c.any("danger_now") or c.in_sentence("timeline", c.sentence[h.first])
         if category == "attempt_in_progress":
             if rule.tense == "progress":

@@ -188,6 +188,11 @@ def test_malformed_compositions_are_rejected(bad):
         ("I'm so done with this group project", "none"),
         ("so done with my dissertation but also so done with life", "moderate"),
         ("I keep imagining my funeral and who would come", "moderate"),
+        # someone else's death by suicide is grief and exposure, followed up when fresh; an attempt is not
+        ("My uncle killed himself two years ago and christmas is hard", "low"),
+        ("My brother killed himself last night, I found him", "moderate"),
+        ("my brother tried to kill himself last night", "high"),
+        ("Three years ago I tried to end my life. Today I graduated.", "low"),
         # means kept back for later
         ("I've been hiding my antidepressants in a sock instead of taking them.", "high"),
     ],
