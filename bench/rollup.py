@@ -87,6 +87,29 @@ def spread_members(count: int) -> list[int]:
     return ids
 
 
+def analyse() -> None:
+    from django.apps import apps
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for model in apps.get_app_config("outcomes").get_models():
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+
+
+def slowest(organisation_id, start, end, top: int = 3) -> list[tuple[float, str]]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from outcomes.reporting import organisation_report
+
+    with CaptureQueriesContext(connection) as captured:
+        organisation_report(organisation_id=organisation_id, start=start, end=end)
+    timed = sorted(((float(q["time"]) * 1000, q["sql"]) for q in captured.captured_queries), reverse=True)
+    return timed[:top]
+
+
 def time_reports(organisation_id, start, end, repeats: int) -> tuple[float, float, int]:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -149,6 +172,7 @@ def main() -> int:
             began = time.perf_counter()
             rollup_days(start=end - datetime.timedelta(days=1), end=end)
             print(f"nightly rollup (2 days): {time.perf_counter() - began:.2f} s")
+            analyse()  # what autovacuum does to freshly filled tables before the next dashboard
 
             print(f"\n{'report':<44}{'runs':>6}{'median ms':>11}{'p95 ms':>9}{'queries':>9}")
             cases = [("all organisations, 12 months", None, 365), ("all organisations, 3 months", None, 91)]
@@ -162,6 +186,10 @@ def main() -> int:
                     organisation_id, end - datetime.timedelta(days=days - 1), end, args.reports
                 )
                 print(f"{label:<44}{args.reports:>6}{median:>11.1f}{p95:>9.1f}{queries:>9}")
+            year = (end - datetime.timedelta(days=364), end)
+            print("\nslowest queries of one 12-month all-organisations report:")
+            for ms, sql in slowest(None, *year):
+                print(f"  {ms:7.1f} ms  {sql[:150]}")
             raise Rollback
     except Rollback:
         print("\nrolled back: the database is as it was")

@@ -446,13 +446,22 @@ def _disengagement(
     """Members whose 30th day without activity fell in the range, and members who came back."""
     gap = datetime.timedelta(days=BREAK_DAYS)
     last_known = min(end, through) if through else start - datetime.timedelta(days=1)
-    counts = MemberDay.objects.filter(scope).aggregate(
-        lapsed=Count(
-            "member_id",
-            distinct=True,
-            filter=Q(before_break=True, day__gte=start - gap, day__lte=last_known - gap),
-        ),
-        returned=Count("member_id", distinct=True, filter=Q(after_break=True, day__gte=start, day__lte=end)),
+    breaks = Q(before_break=True, day__gte=start - gap, day__lte=last_known - gap) | Q(
+        after_break=True, day__gte=start, day__lte=end
+    )
+    counts = (
+        MemberDay.objects.filter(scope)
+        .filter(breaks)
+        .aggregate(
+            lapsed=Count(
+                "member_id",
+                distinct=True,
+                filter=Q(before_break=True, day__gte=start - gap, day__lte=last_known - gap),
+            ),
+            returned=Count(
+                "member_id", distinct=True, filter=Q(after_break=True, day__gte=start, day__lte=end)
+            ),
+        )
     )
     return Table(
         key="disengagement",

@@ -72,8 +72,16 @@ class MemberDay(models.Model):
         indexes = [
             models.Index(fields=["organisation", "day"], name="member_day_org_day"),
             models.Index(fields=["day"], name="member_day_day"),
+            # Retention reads only weeks 1, 4 and 12 of a membership: small partial indexes.
             models.Index(
-                fields=["organisation", "joined_week", "week_of_membership"], name="member_day_cohort"
+                fields=["organisation", "joined_week", "week_of_membership"],
+                condition=Q(week_of_membership__in=[1, 4, 12]),
+                name="member_day_cohort",
+            ),
+            models.Index(
+                fields=["joined_week", "week_of_membership"],
+                condition=Q(week_of_membership__in=[1, 4, 12]),
+                name="member_day_cohort_all",
             ),
             models.Index(
                 fields=["organisation", "day"], condition=Q(before_break=True), name="member_day_lapse"
@@ -81,6 +89,8 @@ class MemberDay(models.Model):
             models.Index(
                 fields=["organisation", "day"], condition=Q(after_break=True), name="member_day_return"
             ),
+            models.Index(fields=["day"], condition=Q(before_break=True), name="member_day_lapse_all"),
+            models.Index(fields=["day"], condition=Q(after_break=True), name="member_day_return_all"),
         ]
 
     def __str__(self) -> str:
