@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from accounts.models import Role
 from community.models import Post, PostState
-from escalation.models import RiskAssessment
+from escalation.models import REVIEW_LEVELS, MemberConcern, RiskAssessment
 from moderation import conf, permissions
 from moderation.models import (
     ActionKind,
@@ -348,6 +348,7 @@ class MemberStanding:
     hidden_posts: int
     notes: list[StaffNote]
     history: list[ModerationAction]
+    concerns: list[MemberConcern] = field(default_factory=list)
 
 
 def member_standing(*, actor, member, log_view: bool = True, now=None) -> MemberStanding:
@@ -373,6 +374,12 @@ def member_standing(*, actor, member, log_view: bool = True, now=None) -> Member
             ModerationAction.objects.filter(member=member)
             .select_related("actor")
             .order_by("-created_at", "-id")[:30]
+        ),
+        # Concerns of moderate and above reached the queue; guides following one up see the rest.
+        concerns=list(
+            MemberConcern.objects.filter(member=member, level__in=REVIEW_LEVELS).order_by(
+                "-created_at", "-id"
+            )[:10]
         ),
     )
 

@@ -391,3 +391,17 @@ def test_api_lists_a_concern_item_and_refuses_post_actions_with_409(guide, membe
     response = client.post(reverse("moderation-api:item-approve", args=[concern_item.pk]), {})
     assert response.status_code == 200
     assert ReviewItem.objects.get(pk=concern_item.pk).resolution == Resolution.REVIEWED
+
+
+def test_member_standing_lists_their_concerns_for_guides(client, guide, member, concern_item):
+    escalation_services.member_concern_raise(
+        member=member, level="low", source="self_assessment", summary="PHQ-9 total 8 (mild)"
+    )
+    login(client, guide)
+    html = client.get(reverse("moderation:member", args=[member.pk])).content.decode()
+    assert 'id="concerns"' in html
+    assert "PHQ-9 item 9" in html
+    assert "PHQ-9 total 8" not in html  # below moderate: never queued, not listed
+    assert AuditEntry.objects.filter(
+        action="moderation.member.history.view", object_id=str(member.pk)
+    ).exists()
