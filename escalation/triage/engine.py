@@ -47,6 +47,11 @@ _FIRST_PASS_CONTEXT = frozenset({"distress", "laughter", "media"})
 _ANYWHERE_CONTEXT = frozenset(
     {"support", "concrete_other", "recovery", "you_subject", "sincerity", "easing", "danger_now"}
 )
+_PAST_MARKERS = frozenset({"since", "last", "from", "desde", "depuis", "seit", "od"})
+# First words of active-ideation matches that name a state or a topic, not an act.
+_NOT_AN_ACT = frozenset(
+    {"suicidal", "sucidal", "suicide", "sui", "thoughts", "thought", "idees", "selbstmordgedanken"}
+)
 _IDEATION = frozenset({"passive_ideation", "active_ideation", "timeline_intent", "plan", "method_means"})
 
 
@@ -754,6 +759,8 @@ class Engine:
                 # A time or "thinking about it" wakes a vague intent or a means word; an act said
                 # vaguely ("it's done") or a place ("the cliff path on Sunday") needs more.
                 or (loose and c.near("timeline", h.first, h.last))
+                # Means held now ("the gun in my hand right now") are not a vague mention.
+                or (h.rule.subcategory == "means_at_hand" and h.time == "now" and h.subject == "self")
                 or (loose and c.near("thinking", h.first, h.last))
                 or (loose and c.near("sincerity", h.first, h.last))  # "I'm done, I mean it"
                 # Being at a height now, or final arrangements, beside distress (rule 8).
@@ -800,8 +807,17 @@ class Engine:
                 continue
             cat = h.rule.category
             raise_to = None
-            intends = cat in _TIMELINE_ESCALATES or (
-                cat in ("active_ideation", "passive_ideation") and c.intent_before(h.first)
+            intends = (
+                cat in _TIMELINE_ESCALATES
+                or (cat in ("active_ideation", "passive_ideation") and c.intent_before(h.first))
+                # "Tonight I end it": an act of killing oneself with a time in its sentence (not
+                # "suicidal thoughts tonight").
+                or (
+                    cat == "active_ideation"
+                    and c.w.words[h.first] not in _NOT_AN_ACT
+                    and c.w.words[h.last + 1 : h.last + 2] != ["thoughts"]
+                    and c.in_sentence("timeline", c.sentence[h.first])
+                )
             )
             imminent = (
                 (intends and c.near("timeline", h.first, h.last))
@@ -844,14 +860,17 @@ class _Context:
         self.clause = w.clause
         self.ctx = ctx
         self._sentences: dict[str, set[int]] = {}
-        if "timeline" in ctx and "negation" in ctx:
-            # "not doing anything tonight": a denied time is no timeline.
+        if "timeline" in ctx:
+            # "not doing anything tonight": a denied time is no timeline; "since friday", "last
+            # sunday": a day gone by is none either.
             clause = w.clause
-            negations = ctx["negation"]
+            negations = ctx.get("negation", ())
+            words = w.words
             kept = [
                 (a, b)
                 for a, b in ctx["timeline"]
                 if not any(y < a and a - y <= 4 and clause[x] == clause[a] for x, y in negations)
+                and (a == 0 or words[a - 1] not in _PAST_MARKERS)
             ]
             if len(kept) != len(ctx["timeline"]):
                 ctx["timeline"] = kept

@@ -193,6 +193,13 @@ def test_malformed_compositions_are_rejected(bad):
         ("My brother killed himself last night, I found him", "moderate"),
         ("my brother tried to kill himself last night", "high"),
         ("Three years ago I tried to end my life. Today I graduated.", "low"),
+        # an act with a time in its sentence; means in hand now; a note already written; a past day
+        ("I can't do this anymore. Tonight I end it.", "imminent"),
+        ("I'm having suicidal thoughts again and they're loud tonight.", "high"),
+        ("been having ctb thoughts since friday", "high"),
+        ("I have the gun in my hand right now", "imminent"),
+        ("Told my sister I'm fine but I've already written the note", "imminent"),
+        ("I'm at the station, next train I'm stepping off the platform", "imminent"),
         # means kept back for later
         ("I've been hiding my antidepressants in a sock instead of taking them.", "high"),
     ],
