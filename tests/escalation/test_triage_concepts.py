@@ -200,6 +200,11 @@ def test_malformed_compositions_are_rejected(bad):
         ("I have the gun in my hand right now", "imminent"),
         ("Told my sister I'm fine but I've already written the note", "imminent"),
         ("I'm at the station, next train I'm stepping off the platform", "imminent"),
+        # a hoped-for death by illness, a farewell that will not see it, nothing left; not lateness
+        ("I hope this cancer takes me quickly", "moderate"),
+        ("I won't be around to see it", "high"),
+        ("Life has nothing left for me", "moderate"),
+        ("I want to not be late again, new alarm clock bought", "none"),
         # means kept back for later
         ("I've been hiding my antidepressants in a sock instead of taking them.", "high"),
     ],
