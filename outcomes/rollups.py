@@ -278,7 +278,9 @@ def _member_and_space_days(groups: list[ZoneGroup], start: datetime.date, end: d
     breaks = _breaks(start, end, set(members))
     member_rows = []
     for (member_id, day), a in members.items():
-        joined_on = min(joined.get(member_id, day), day)
+        joined_on = joined.get(member_id, day)
+        # Activity dated before the recorded sign-up (imported data) is week 0: not in any cohort week.
+        week = (day - joined_on).days // 7 + 1 if day >= joined_on else 0
         after_break, before_break = breaks[member_id, day]
         member_rows.append(
             (
@@ -290,7 +292,7 @@ def _member_and_space_days(groups: list[ZoneGroup], start: datetime.date, end: d
                 a.reactions,
                 a.out_of_hours,
                 week_start(joined_on),
-                (day - joined_on).days // 7 + 1,
+                week,
                 after_break,
                 before_break,
             )

@@ -264,3 +264,18 @@ def test_rolling_up_one_day_corrects_the_breaks_on_either_side_of_it():
     rollup_days(start=datetime.date(2026, 1, 25), end=datetime.date(2026, 1, 25))
 
     assert list(flags.all()) == [(False, True), (True, True)]
+
+
+def test_activity_dated_before_the_recorded_signup_is_in_no_cohort_week():
+    org = OrganisationFactory(slug="north")
+    imported = make_member("Imported", org, joined=at(2026, 3, 10, 9))
+    thread = make_thread(imported, at(2026, 3, 2, 10))  # e.g. history imported from an older system
+    make_reply(imported, thread, at(2026, 3, 11, 10))
+
+    rollup_days(start=datetime.date(2026, 3, 1), end=datetime.date(2026, 3, 31))
+
+    weeks = list(MemberDay.objects.order_by("day").values_list("day", "joined_week", "week_of_membership"))
+    assert weeks == [
+        (datetime.date(2026, 3, 2), datetime.date(2026, 3, 9), 0),
+        (datetime.date(2026, 3, 11), datetime.date(2026, 3, 9), 1),
+    ]
