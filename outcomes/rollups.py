@@ -195,7 +195,7 @@ def rollup_days(*, start: datetime.date, end: datetime.date) -> RollupResult:
         for name, stage in stages:
             stage_began = time.monotonic()
             rows += stage()
-            logger.info("rollup %s..%s: %s in %.2f s", start, end, name, time.monotonic() - stage_began)
+            logger.debug("rollup %s..%s: %s in %.2f s", start, end, name, time.monotonic() - stage_began)
         RollupRun.objects.create(
             first_day=start, last_day=end, started_at=started_at, finished_at=timezone.now(), rows=rows
         )
