@@ -51,6 +51,7 @@ FORUM_LINKS = {
         (("community:unanswered",), "Waiting for a reply"),
         (("community-search:search",), "Search"),
         (("community:notifications",), "Notifications"),
+        (("outcomes:checkins",), "Check-ins"),
     ],
     Role.GUIDE: [
         (("community:space-list",), "Spaces"),
@@ -58,7 +59,12 @@ FORUM_LINKS = {
         (("community-search:search",), "Search"),
     ],
     Role.CLINICIAN: [(("community:space-list",), "Spaces")],
-    Role.ADMIN: [(("community:space-list",), "Spaces"), (("community-search:search",), "Search")],
+    Role.COMMISSIONER: [(("outcomes:commissioner-dashboard",), "Dashboards")],
+    Role.ADMIN: [
+        (("community:space-list",), "Spaces"),
+        (("community-search:search",), "Search"),
+        (("outcomes:commissioner-dashboard",), "Dashboards"),
+    ],
 }
 
 

@@ -8,6 +8,7 @@ make a fresh checkout run with nothing else installed. Setting ``DATABASE_URL`` 
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -201,6 +202,14 @@ CELERY_BEAT_SCHEDULE = {
     "escalation-sweep-unscreened": {"task": "escalation.sweep_unscreened", "schedule": 10.0},
     "escalation-run-escalations": {"task": "escalation.run_escalations", "schedule": 10.0},
     "community-send-digests": {"task": "community.send_digests", "schedule": 60.0 * 60 * 24},
+    "outcomes-send-retake-invitations": {"task": "outcomes.send_retake_invitations", "schedule": 3600.0},
+    "outcomes-redrive-measure-concerns": {"task": "outcomes.redrive_measure_concerns", "schedule": 60.0},
+    "outcomes-rollup-nightly": {
+        "task": "outcomes.rollup_recent",
+        "schedule": crontab(hour=2, minute=30),
+        "kwargs": {"days": 2},
+    },
+    "moderation-release-expired-claims": {"task": "moderation.release_expired_claims", "schedule": 60.0},
 }
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
@@ -255,3 +264,13 @@ ESCALATION_SMS_GATEWAY_TOKEN = env("ESCALATION_SMS_GATEWAY_TOKEN", default="")
 ESCALATION_WEBHOOK_URL = env("ESCALATION_WEBHOOK_URL", default="")
 ESCALATION_WEBHOOK_SECRET = env("ESCALATION_WEBHOOK_SECRET", default="")
 ESCALATION_ACK_LINK_MAX_AGE = env.int("ESCALATION_ACK_LINK_MAX_AGE", default=3600)
+
+# Outcomes: extra self-assessment definitions a deployer supplies under their own licence (e.g. SWEMWBS).
+KINDRED_EXTRA_MEASURES_DIR = env("KINDRED_EXTRA_MEASURES_DIR", default="")
+# Disclosure control for everything a commissioner sees (see outcomes/disclosure.py).
+DISCLOSURE_CONTROL = {
+    "MIN_COUNT": env.int("DISCLOSURE_MIN_COUNT", default=8),
+    "ROUND_TO": env.int("DISCLOSURE_ROUND_TO", default=5),
+    "MIN_PERCENTAGE_GROUP": env.int("DISCLOSURE_MIN_PERCENTAGE_GROUP", default=10),
+}
+OUTCOMES_DASHBOARD_MAX_RANGE_DAYS = env.int("OUTCOMES_DASHBOARD_MAX_RANGE_DAYS", default=731)

@@ -220,3 +220,27 @@ def test_engine_has_no_django_imports():
     for path in Path(escalation.triage.__file__).parent.glob("*.py"):
         source = path.read_text(encoding="utf-8")
         assert not re.search(r"^\s*(from|import)\s+django", source, re.MULTILINE), path
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I look after my mum most evenings. I love her, but I haven't done anything for myself in months.",
+        "I take care of my dad since his stroke and I'm shattered, how do other carers cope?",
+    ],
+)
+def test_carers_looking_after_family_is_not_a_farewell(text):
+    """Rules 2025.11.16: 'look after my' / 'take care of my' alone read every carer's post as a
+    farewell (high) and held the demo's carers thread; a farewell asks someone else to do it."""
+    from escalation.triage import assess
+
+    assert assess(text).level == "none"
+
+
+def test_asking_someone_to_look_after_a_pet_is_still_a_farewell():
+    from escalation.triage import assess
+
+    assert assess("please look after my cat, she likes the window seat. thank you for everything").level in {
+        "high",
+        "imminent",
+    }

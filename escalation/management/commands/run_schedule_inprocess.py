@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 
+from celery.schedules import schedule as interval_schedule
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
@@ -29,20 +30,42 @@ class Command(BaseCommand):
         if not settings.CELERY_TASK_ALWAYS_EAGER:
             raise CommandError("Celery has a broker here: run `celery -A config beat` instead.")
         app.loader.import_default_modules()  # autodiscover every app's tasks.py
-        schedule = {name: float(entry["schedule"]) for name, entry in settings.CELERY_BEAT_SCHEDULE.items()}
-        tasks = {name: entry["task"] for name, entry in settings.CELERY_BEAT_SCHEDULE.items()}
-        next_run = dict.fromkeys(schedule, 0.0)
-        self.stdout.write(f"Running {len(schedule)} periodic tasks in-process: {', '.join(tasks.values())}")
+        entries = settings.CELERY_BEAT_SCHEDULE
+        schedules = {name: _as_schedule(entry["schedule"]) for name, entry in entries.items()}
+        # Interval tasks run once at start (as beat does); crontab tasks wait for their time.
+        last_run = {
+            name: None if isinstance(sched, interval_schedule) else app.now()
+            for name, sched in schedules.items()
+        }
+        self.stdout.write(
+            f"Running {len(entries)} periodic tasks in-process: "
+            f"{', '.join(entry['task'] for entry in entries.values())}"
+        )
         while True:
-            now = time.monotonic()
-            for name, due in next_run.items():
-                if due > now:
-                    continue
-                try:
-                    app.tasks[tasks[name]].apply()
-                except Exception:
-                    logger.exception("periodic task %s failed", tasks[name])
-                next_run[name] = now + schedule[name]
+            wait = 60.0
+            for name, entry in entries.items():
+                sched = schedules[name]
+                due, next_in = (
+                    (True, sched.run_every.total_seconds())
+                    if last_run[name] is None
+                    else (sched.is_due(last_run[name]))
+                )
+                if due:
+                    try:
+                        app.tasks[entry["task"]].apply(
+                            args=entry.get("args", ()), kwargs=entry.get("kwargs", {})
+                        )
+                    except Exception:
+                        logger.exception("periodic task %s failed", entry["task"])
+                    last_run[name] = app.now()
+                wait = min(wait, next_in)
             if once:
                 return
-            time.sleep(max(0.5, min(next_run.values()) - time.monotonic()))
+            time.sleep(max(0.5, wait))
+
+
+def _as_schedule(value):
+    """A beat entry's schedule as Celery's schedule object (a number of seconds or a crontab)."""
+    if hasattr(value, "is_due"):
+        return value
+    return interval_schedule(run_every=float(value))
