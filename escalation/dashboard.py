@@ -129,6 +129,7 @@ def _case_context(request: HttpRequest, case: CrisisCase, **extra) -> dict:
     return {
         "case": case,
         "assessments": assessments,
+        "concerns": list(case.concerns.order_by("created_at")),
         "events": list(case.events.select_related("actor")),
         "alerts": list(
             case.alerts.select_related("recipient").prefetch_related("deliveries").order_by("round", "id")

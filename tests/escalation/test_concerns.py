@@ -71,3 +71,17 @@ def test_concern_raise_records_and_opens_the_case_for_imminent(member, rota, pri
     )
     assert MemberConcern.objects.get(pk=concern.pk).case.member == member
     assert Alert.objects.filter(case=concern.case, recipient=primary).exists()
+
+
+def test_case_page_shows_a_self_assessment_concern_in_what_the_member_wrote(client, member, rota, primary):
+    from django.urls import reverse
+
+    concern = services.member_concern_raise(
+        member=member, level="imminent", source="self_assessment", summary="PHQ-9 item 9: nearly every day"
+    )
+    client.force_login(primary)
+    page = client.get(reverse("escalation:case-detail", args=[concern.case_id])).content.decode()
+    wrote = page[page.index('id="posts-title"') :]
+    wrote = wrote[: wrote.index("</section>")]
+    assert "Not a post: a self-assessment" in wrote
+    assert "PHQ-9 item 9: nearly every day" in wrote
