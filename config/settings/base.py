@@ -274,3 +274,5 @@ DISCLOSURE_CONTROL = {
     "MIN_PERCENTAGE_GROUP": env.int("DISCLOSURE_MIN_PERCENTAGE_GROUP", default=10),
 }
 OUTCOMES_DASHBOARD_MAX_RANGE_DAYS = env.int("OUTCOMES_DASHBOARD_MAX_RANGE_DAYS", default=731)
+# Time zone for members without an organisation and for the all-organisations rollups.
+OUTCOMES_DEFAULT_TIME_ZONE = env("OUTCOMES_DEFAULT_TIME_ZONE", default="Europe/London")
