@@ -116,6 +116,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False, help_text="May log in to the Django admin.")
     date_joined = models.DateTimeField(default=timezone.now)
+    deactivated_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the member closed their account. Everything they wrote is kept.",
+    )
 
     objects = UserManager()
 
