@@ -120,3 +120,25 @@ class RegionForm(forms.Form):
         choices=REGION_CHOICES,
         help_text="Decides which crisis helplines we show you.",
     )
+
+
+class DeactivateForm(forms.Form):
+    """Closing an account: the member types their password again, so nobody at an unlocked
+    screen can close it for them."""
+
+    password = forms.CharField(
+        label="Your password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text="To make sure it's really you.",
+    )
+
+    def __init__(self, *args, user, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError("That password isn't right. Please try again.", code="password")
+        return password

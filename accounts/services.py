@@ -169,3 +169,29 @@ def user_update_region(*, user: User, region: str) -> User:
         user.region = region
         user.save(update_fields=["region"])
     return user
+
+
+class DeactivationRefused(ValidationError):
+    """An account that cannot be closed this way (already closed, or a staff account)."""
+
+
+@transaction.atomic
+def user_deactivate(*, user: User, reason: str = "", now=None) -> User:
+    """Close ``user``'s account: they can no longer sign in. Nothing is deleted.
+
+    Posts, check-ins, consent records and anything a clinician or guide may still need stay
+    exactly as they are; only ``is_active`` and ``deactivated_at`` change. ``reason`` is a short
+    code for the log (``"member"`` when members close their own account), never free text.
+    Staff accounts (guides, clinicians, admins, Django staff) are closed by an admin instead.
+    """
+    locked = User.objects.select_for_update().get(pk=user.pk)
+    if locked.is_kindred_staff or locked.is_staff or locked.is_superuser:
+        raise DeactivationRefused("Staff accounts are closed by an admin.", code="staff")
+    if not locked.is_active:
+        raise DeactivationRefused("This account is already closed.", code="inactive")
+    locked.is_active = False
+    locked.deactivated_at = now or timezone.now()
+    locked.save(update_fields=["is_active", "deactivated_at"])
+    user.is_active, user.deactivated_at = locked.is_active, locked.deactivated_at
+    logger.info("account deactivated", extra={"user_id": user.pk, "reason": reason[:40]})
+    return user

@@ -1,11 +1,14 @@
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
 
 from accounts import services
 from accounts.consents import GUIDELINES_VERSION, PRIVACY_VERSION
-from accounts.forms import RegionForm
+from accounts.forms import DeactivateForm, RegionForm
 from accounts.models import Role
 from accounts.permissions import role_home_url, role_required
 from accounts.privacy import disclose_count, disclosure_rules
@@ -74,3 +77,33 @@ def guidelines(request: HttpRequest) -> HttpResponse:
 
 def privacy_notice(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/privacy.html", {"version": PRIVACY_VERSION})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def account_deactivate(request: HttpRequest) -> HttpResponse:
+    """Members close their own account: an optional exit survey first, then the password again.
+
+    Nothing the member wrote is deleted. Staff accounts are closed by an admin (403 here).
+    """
+    user = request.user
+    if not user.is_member or user.is_staff or user.is_superuser:
+        raise PermissionDenied(
+            "Staff and commissioner accounts can't be closed here. Please ask a Kindred admin."
+        )
+    if request.method == "POST":
+        form = DeactivateForm(request.POST, user=user)
+        if form.is_valid():
+            services.user_deactivate(user=user, reason="member")
+            logout(request)
+            return redirect("account_deactivated")
+        status = 400
+    else:
+        form = DeactivateForm(user=user)
+        status = 200
+    return render(request, "accounts/deactivate.html", {"form": form}, status=status)
+
+
+def account_deactivated(request: HttpRequest) -> HttpResponse:
+    """The goodbye page, shown after signing out; it says nothing about who left."""
+    return render(request, "accounts/deactivated.html")
