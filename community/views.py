@@ -83,6 +83,16 @@ def space_list(request: HttpRequest) -> HttpResponse:
     return render(request, "community/space_list.html", {"spaces": selectors.space_list(actor=request.user)})
 
 
+def _posting_refusal_up_front(user, form) -> str | None:
+    """Why ``user`` can't post, to show in place of the form before they type (the ``posting_check``
+    hook: one query for a member). Display only: the services still refuse every submission.
+    Staff are never sanctioned, so their pages skip the hook. After a refused POST the form stays,
+    with the reason and their text, so nothing typed is lost."""
+    if form.is_bound or permissions.is_forum_staff(user):
+        return None
+    return services.posting_refusal(user)
+
+
 @forum_view
 @require_http_methods(["GET", "POST"])
 def space_detail(request: HttpRequest, slug: str) -> HttpResponse:
@@ -111,10 +121,11 @@ def space_detail(request: HttpRequest, slug: str) -> HttpResponse:
     else:
         form = ThreadForm()
     page = selectors.space_threads_page(actor=request.user, space=space, cursor=request.GET.get("after"))
+    refusal = _posting_refusal_up_front(request.user, form)
     return render(
         request,
         "community/space_detail.html",
-        {"space": space, "page": page, "form": form},
+        {"space": space, "page": page, "form": form, "posting_refusal": refusal},
         status=status,
     )
 
@@ -145,7 +156,9 @@ def thread_detail(request: HttpRequest, pk: int) -> HttpResponse:
     can_reply = opening is not None and (
         opening.state == PostState.PUBLISHED or permissions.is_forum_staff(request.user)
     )
+    refusal = _posting_refusal_up_front(request.user, form) if can_reply else None
     context = {
+        "posting_refusal": refusal,
         "thread": thread,
         "page": page,
         "form": form,
