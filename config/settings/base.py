@@ -154,7 +154,20 @@ STORAGES = {
 # everything runs in this one process.
 REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {
+                # One pool per process: Django makes a cache object (and, by default, a pool) per
+                # thread/async context, i.e. per request under ASGI (config/redis_pool.py).
+                "pool_class": "config.redis_pool.SharedConnectionPool",
+                # Named in CLIENT LIST; a shared socket idle for 30 s is checked before reuse.
+                "client_name": "kindred-cache",
+                "health_check_interval": 30,
+            },
+        }
+    }
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
