@@ -8,6 +8,7 @@ staff take down becomes ``hidden``, and every edit keeps the previous text in a 
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -210,19 +211,49 @@ class Subscription(models.Model):
 class NotificationKind(models.TextChoices):
     REPLY = "reply", "Reply in a thread you follow"
     REACTION = "reaction", "Reaction to your post"
+    CHECKIN_REMINDER = "checkin_reminder", "Invitation to a check-in"
+
+
+# About something someone wrote: an actor, a thread and a post, never a link.
+FORUM_NOTIFICATION_KINDS = (NotificationKind.REPLY, NotificationKind.REACTION)
+# From Kindred itself (no actor, thread or post): a link to a page on this site.
+SYSTEM_NOTIFICATION_KINDS = (NotificationKind.CHECKIN_REMINDER,)
+
+
+def validate_site_link(value: str) -> None:
+    """A path on this site ("/checkins/"), never another site ("//evil.example", "https://...")."""
+    if (
+        not value.startswith("/")
+        or value.startswith("//")
+        or "\\" in value
+        or any(c.isspace() for c in value)
+    ):
+        raise ValidationError("A link must be a path on this site, starting with a single '/'.", code="link")
 
 
 class Notification(models.Model):
-    """In-app notification. Carries ids only; pages render titles through visibility checks."""
+    """In-app notification. Carries ids only; pages render titles through visibility checks.
+
+    Replies and reactions point at an actor, a thread and a post; Kindred's own notifications
+    (a check-in reminder) have none of those and carry a ``link`` to a page on this site instead.
+    """
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="community_notifications"
     )
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", null=True, blank=True
+    )
     kind = models.CharField(max_length=16, choices=NotificationKind.choices)
-    thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="+")
-    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="+")
+    thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="+", null=True, blank=True)
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="+", null=True, blank=True)
     reaction_kind = models.CharField(max_length=16, choices=ReactionKind.choices, blank=True)
+    link = models.CharField(
+        max_length=200,
+        blank=True,
+        validators=[validate_site_link],
+        help_text="For Kindred's own notifications: a path on this site, e.g. /checkins/.",
+    )
     created_at = models.DateTimeField(default=timezone.now)
     read_at = models.DateTimeField(null=True, blank=True)
     emailed_at = models.DateTimeField(null=True, blank=True, help_text="Included in an email digest.")
@@ -232,6 +263,28 @@ class Notification(models.Model):
             models.UniqueConstraint(fields=["recipient", "kind", "post", "actor"], name="notification_once"),
             models.CheckConstraint(
                 condition=Q(kind__in=NotificationKind.values), name="notification_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(
+                        kind__in=FORUM_NOTIFICATION_KINDS,
+                        actor__isnull=False,
+                        thread__isnull=False,
+                        post__isnull=False,
+                        link="",
+                    )
+                    | Q(
+                        kind__in=SYSTEM_NOTIFICATION_KINDS,
+                        actor__isnull=True,
+                        thread__isnull=True,
+                        post__isnull=True,
+                        link__startswith="/",
+                    )
+                ),
+                name="notification_forum_or_system",
+            ),
+            models.CheckConstraint(
+                condition=~Q(link__startswith="//"), name="notification_link_not_another_site"
             ),
         ]
         indexes = [
@@ -244,7 +297,12 @@ class Notification(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind} for user {self.recipient_id} (post {self.post_id})"
+        about = f"link {self.link}" if self.is_system else f"post {self.post_id}"
+        return f"{self.kind} for user {self.recipient_id} ({about})"
+
+    @property
+    def is_system(self) -> bool:
+        return self.kind in SYSTEM_NOTIFICATION_KINDS
 
 
 class MemberPreference(models.Model):
