@@ -4,6 +4,7 @@ Each check runs ``manage.py`` in a subprocess with a controlled environment, exa
 production container starts, so nothing leaks in from the test settings.
 """
 
+import configparser
 import os
 import secrets
 import shutil
@@ -74,7 +75,7 @@ def compose():
 
 class TestComposeFile:
     def test_has_the_production_services(self, compose):
-        assert set(compose["services"]) == {"postgres", "redis", "web", "worker", "beat"}
+        assert set(compose["services"]) == {"postgres", "pgbouncer", "redis", "web", "worker", "beat"}
 
     def test_every_service_has_a_health_check(self, compose):
         for name, service in compose["services"].items():
@@ -92,6 +93,54 @@ class TestComposeFile:
             assert environment["DJANGO_SETTINGS_MODULE"] == "config.settings.production", name
             # The secret comes from the operator's environment, never from the file.
             assert environment["DJANGO_SECRET_KEY"].startswith("${DJANGO_SECRET_KEY:?"), name
+
+    def test_web_reaches_postgres_through_pgbouncer_in_transaction_mode(self, compose):
+        web = compose["services"]["web"]
+        environment = web["environment"]
+
+        assert "@pgbouncer:6432/" in environment["DATABASE_URL"]
+        # Transaction pooling: no server-side cursors; a connection per request (ASGI threads).
+        assert environment["DJANGO_DB_DISABLE_SERVER_SIDE_CURSORS"] == "true"
+        assert environment["DJANGO_CONN_MAX_AGE"] == "0"
+        assert web["depends_on"]["pgbouncer"]["condition"] == "service_healthy"
+        # Migrations run on the direct URL, before the server starts.
+        assert "@postgres:5432/" in environment["MIGRATE_DATABASE_URL"]
+        command = " ".join(web["command"])
+        assert (
+            'DATABASE_URL="$$MIGRATE_DATABASE_URL" python manage.py migrate --noinput && exec uvicorn'
+            in command
+        )
+
+    def test_celery_connects_to_postgres_directly(self, compose):
+        for name in ("worker", "beat"):
+            environment = compose["services"][name]["environment"]
+            assert "@postgres:5432/" in environment["DATABASE_URL"], name
+            assert "MIGRATE_DATABASE_URL" not in environment, name
+            assert environment.get("DJANGO_DB_DISABLE_SERVER_SIDE_CURSORS", "false") != "true", name
+
+    def test_pgbouncer_is_built_from_our_configuration(self, compose):
+        pgbouncer = compose["services"]["pgbouncer"]
+        assert pgbouncer["build"] == "deploy/pgbouncer"
+        assert pgbouncer["depends_on"]["postgres"]["condition"] == "service_healthy"
+        assert pgbouncer["environment"]["POSTGRES_PASSWORD"].startswith("${POSTGRES_PASSWORD:?")
+        # The health check runs a query through the pool, not just a port probe.
+        assert "SELECT 1" in " ".join(pgbouncer["healthcheck"]["test"])
+
+        ini = configparser.ConfigParser(inline_comment_prefixes=(";",), interpolation=None)
+        ini.read_string((ROOT / "deploy" / "pgbouncer" / "pgbouncer.ini").read_text())
+        settings = ini["pgbouncer"]
+        assert settings["pool_mode"] == "transaction"
+        assert settings["listen_port"] == "6432"
+        assert settings["auth_type"] == "scram-sha-256"
+        assert ini["databases"]["*"].split() == ["host=postgres", "port=5432"]
+        # PostgreSQL's default max_connections (100) leaves room for the worker, beat and admins.
+        assert int(settings["max_db_connections"]) <= 50
+
+        dockerfile = (ROOT / "deploy" / "pgbouncer" / "Dockerfile").read_text()
+        assert "COPY pgbouncer.ini /etc/pgbouncer/pgbouncer.ini" in dockerfile
+        user_lines = [line.split()[1] for line in dockerfile.splitlines() if line.startswith("USER ")]
+        assert user_lines
+        assert user_lines[-1] not in {"root", "0"}
 
     def test_commands(self, compose):
         services = compose["services"]
