@@ -22,6 +22,7 @@ from django.utils import timezone
 from accounts.models import STAFF_ROLES
 from community import permissions
 from community.models import (
+    SYSTEM_NOTIFICATION_KINDS,
     MemberControl,
     MemberControlKind,
     MemberPreference,
@@ -285,7 +286,9 @@ def _notification_visible_q() -> Q:
             owner_id=OuterRef("recipient_id"), target_id=OuterRef("actor_id"), kind=MemberControlKind.BLOCK
         )
     )
-    return (staff | (post_ok & thread_ok & space_ok)) & ~blocked
+    # Kindred's own notifications (a check-in reminder) have no post or thread to hide: the OR
+    # makes the joins to them LEFT joins, so these rows are kept.
+    return Q(kind__in=SYSTEM_NOTIFICATION_KINDS) | ((staff | (post_ok & thread_ok & space_ok)) & ~blocked)
 
 
 def _notification_visible_q_for(user) -> Q:
@@ -298,14 +301,15 @@ def _notification_visible_q_for(user) -> Q:
             owner_id=user.pk, target_id=OuterRef("actor_id"), kind=MemberControlKind.BLOCK
         )
     )
+    system = Q(kind__in=SYSTEM_NOTIFICATION_KINDS)  # no post or thread: LEFT joins keep these rows
     if user.role in STAFF_ROLES:
-        return ~blocked
+        return system | ~blocked
     post_ok = Q(post__state=PostState.PUBLISHED) | Q(post__author_id=user.pk)
     thread_ok = Q(thread__opening_post__state=PostState.PUBLISHED) | Q(thread__author_id=user.pk)
     space_ok = Q(thread__space__organisation__isnull=True)
     if user.organisation_id:
         space_ok |= Q(thread__space__organisation_id=user.organisation_id)
-    return post_ok & thread_ok & space_ok & ~blocked
+    return system | (post_ok & thread_ok & space_ok & ~blocked)
 
 
 def notifications_for(user) -> QuerySet[Notification]:

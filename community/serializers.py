@@ -278,12 +278,20 @@ class NotificationThreadSerializer(serializers.Serializer):
     title = serializers.CharField()
 
 
+_EMPTY_FOR_REMINDERS = "Empty (null) for check-in reminders."
+
+
 class NotificationSerializer(serializers.ModelSerializer):
     kind = NotificationKindField(read_only=True)
     reaction_kind = serializers.SerializerMethodField(help_text="For reaction notifications.")
-    actor = PersonSerializer(read_only=True)
-    thread = NotificationThreadSerializer(read_only=True)
-    post = serializers.PrimaryKeyRelatedField(read_only=True)
+    actor = PersonSerializer(read_only=True, allow_null=True, help_text="Empty for check-in reminders.")
+    thread = NotificationThreadSerializer(
+        read_only=True, allow_null=True, help_text="Empty for check-in reminders."
+    )
+    post = serializers.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True, help_text="Empty for check-in reminders."
+    )
+    link = serializers.SerializerMethodField(help_text="For check-in reminders: a path on this site.")
     is_read = serializers.SerializerMethodField()
 
     class Meta:
@@ -294,6 +302,7 @@ class NotificationSerializer(serializers.ModelSerializer):
             "actor",
             "thread",
             "post",
+            "link",
             "reaction_kind",
             "created_at",
             "read_at",
@@ -304,6 +313,10 @@ class NotificationSerializer(serializers.ModelSerializer):
     @extend_schema_field(ReactionKindField(allow_null=True))
     def get_reaction_kind(self, notification: Notification) -> str | None:
         return notification.reaction_kind or None
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_link(self, notification: Notification) -> str | None:
+        return notification.link or None
 
     def get_is_read(self, notification: Notification) -> bool:
         return notification.read_at is not None

@@ -41,6 +41,7 @@ from community.models import (
     Space,
     Subscription,
     Thread,
+    validate_site_link,
 )
 
 logger = logging.getLogger(__name__)
@@ -555,6 +556,21 @@ def notifications_mark_read(*, user, notification_ids: list[int] | None = None) 
     return changed
 
 
+@transaction.atomic
+def notification_create_reminder(*, recipient, link: str, now=None) -> Notification:
+    """Put a check-in reminder in ``recipient``'s notifications, linking to ``link`` (a path on
+    this site). No actor, thread or post. Not idempotent: the caller decides when one is due."""
+    validate_site_link(link)
+    notification = Notification.objects.create(
+        recipient=recipient,
+        kind=NotificationKind.CHECKIN_REMINDER,
+        link=link,
+        created_at=now or timezone.now(),
+    )
+    _announce_unread_counts(user_ids=[recipient.pk])
+    return notification
+
+
 # Member controls.
 
 
@@ -610,6 +626,8 @@ def digest_send(*, user_id: int) -> bool:
         lines.append(f"- {replies} new {'reply' if replies == 1 else 'replies'} in threads you follow")
     if reactions:
         lines.append(f"- {reactions} {'person' if reactions == 1 else 'people'} reacted to your posts")
+    if counts.get(NotificationKind.CHECKIN_REMINDER):
+        lines.append("- an invitation to a check-in, whenever you're ready")
     lines += [
         "",
         f"Read them here: {_site_url()}{reverse('community:notifications')}",
@@ -646,6 +664,7 @@ __all__ = [
     "digest_send",
     "digests_send_all",
     "member_control_set",
+    "notification_create_reminder",
     "notifications_mark_read",
     "post_create",
     "post_edit",

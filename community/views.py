@@ -310,6 +310,13 @@ def notifications_read(request: HttpRequest) -> HttpResponse:
 def notification_open(request: HttpRequest, pk: int) -> HttpResponse:
     notification = get_object_or_404(selectors.notifications_for(request.user), pk=pk)
     services.notifications_mark_read(user=request.user, notification_ids=[notification.pk])
+    if notification.is_system:
+        # A path on this site (checked when saved, and again here: never another site).
+        if url_has_allowed_host_and_scheme(notification.link, allowed_hosts=None) and (
+            notification.link.startswith("/")
+        ):
+            return redirect(notification.link)
+        return redirect("community:notifications")
     return redirect("community:post-jump", pk=notification.post_id)
 
 

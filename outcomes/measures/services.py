@@ -275,20 +275,15 @@ def reminder_preference_update(
     return pref
 
 
-def _deliver_in_app(*, member, now: datetime) -> bool:
-    """Put the invitation in the member's notifications, if community offers a reminder kind.
-
-    Community's notifications are about replies and reactions only (a thread, a post and an
-    actor are required), so until it has a system kind the invitation is shown on the member's
-    check-ins page only (``selectors.retake_invited``). See the report to the lead.
-    """
+def _deliver_in_app(*, member, now: datetime) -> None:
+    """Put the invitation in the member's notifications (community's check-in reminder kind),
+    linking to their check-ins page. Called at most once per interval (``retake_invitation_send``
+    decides), so community does not de-duplicate."""
     from community import services as community_services
 
-    create = getattr(community_services, "notification_create_reminder", None)
-    if create is None:
-        return False
-    create(recipient=member, link=reverse("outcomes:checkins"), now=now)
-    return True
+    community_services.notification_create_reminder(
+        recipient=member, link=reverse("outcomes:checkins"), now=now
+    )
 
 
 @transaction.atomic

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
 from django.utils import timezone
 
 from escalation import services as escalation_services
@@ -200,6 +201,11 @@ def test_invitations_only_after_the_interval_and_at_most_once_per_interval(membe
     assert services.retake_invitations_send_due(now=day(43)) == 0
     assert services.retake_invitations_send_due(now=day(44)) == 1
     assert not MeasureReminderPreference.objects.filter(member__in=[other_member, never_taken]).exists()
+    # One notification per invitation, for the invited member only.
+    from community.models import Notification
+
+    assert Notification.objects.filter(recipient=member, kind="checkin_reminder").count() == 3
+    assert not Notification.objects.exclude(recipient=member).exists()
 
 
 def test_invitations_follow_the_members_interval_and_respect_off(member, other_member):
@@ -224,6 +230,16 @@ def test_retake_invitation_is_idempotent(member):
     assert services.retake_invitation_send(member_id=member.pk, now=now) is False
     pref = selectors.reminder_preference_for(member=member)
     assert selectors.retake_invited(pref=pref, last_response_at=start) is True
+    # The invitation is in the member's notifications, once, linking to their check-ins.
+    from community import selectors as community_selectors
+
+    (invitation,) = community_selectors.notifications_for(member)
+    assert (invitation.kind, invitation.link, invitation.created_at) == (
+        "checkin_reminder",
+        reverse("outcomes:checkins"),
+        now,
+    )
+    assert community_selectors.notifications_unread_count(user=member) == 1
 
 
 # --- exit survey and the return prompt ----------------------------------------------------------
