@@ -131,3 +131,18 @@ def test_needs_login(client):
     response = client.get(URL)
     assert response.status_code == 302
     assert reverse("account_login") in response.url
+
+
+def test_other_sessions_and_api_tokens_stop_working(client, member):
+    from django.test import Client
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    other_device = Client()
+    other_device.force_login(member)
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=member).key}")
+    assert api.get("/api/v1/spaces/").status_code == 200
+    services.user_deactivate(user=member, reason="member")
+    assert other_device.get(reverse("account_settings")).status_code == 302
+    assert api.get("/api/v1/spaces/").status_code == 401
