@@ -160,3 +160,36 @@ def test_premoderated_space_holds_new_members(member, space):
     post = make_thread(author=member, space=space).opening_post
     assert post.state == PostState.HELD
     assert post.hold_reason == "premoderation:new-member"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_posting_check_in_autocommit_skips_the_savepoint_and_survives_a_failing_receiver(member):
+    """A page view runs in autocommit: no BEGIN/SAVEPOINT round trips for the check, and a receiver
+    whose query fails is ignored without breaking the connection for the rest of the page."""
+    from django.test.utils import CaptureQueriesContext
+
+    def broken(**kwargs):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT * FROM no_such_table_for_this_test")
+
+    seen_atomic = []
+
+    def suspended(**kwargs):
+        seen_atomic.append(connection.in_atomic_block)
+        return "You can read the forums, but you cannot post until Monday."
+
+    saved = dict(hooks.posting_check._receivers)
+    hooks.posting_check._receivers.clear()
+    try:
+        hooks.posting_check.connect(broken, dispatch_uid="test-broken")
+        hooks.posting_check.connect(suspended, dispatch_uid="test-suspended")
+        assert not connection.in_atomic_block
+        with CaptureQueriesContext(connection) as ctx:
+            answer = hooks.posting_check.first_answer(user=member)
+        assert answer == "You can read the forums, but you cannot post until Monday."
+        assert seen_atomic == [False]  # no transaction opened around the check
+        assert not any("SAVEPOINT" in q["sql"].upper() for q in ctx.captured_queries)
+        assert Post.objects.count() >= 0  # the connection still works
+    finally:
+        hooks.posting_check._receivers.clear()
+        hooks.posting_check._receivers.update(saved)
