@@ -1,4 +1,8 @@
-"""Score the engine on labelled JSON lines: ``manage.py triage_report --jsonl FILE [--split heldout]``."""
+"""Score the engine on labelled JSON lines: ``manage.py triage_report --jsonl FILE [--split heldout]``.
+
+``--semantic`` scores the full assessment instead: the rules' level raised (never lowered) by the
+semantic second stage (``escalation.triage.semantic``); it needs torch and the packaged encoder.
+"""
 
 import sys
 
@@ -20,9 +24,21 @@ class Command(BaseCommand):
         )
         parser.add_argument("--split", help='only rows whose "split" equals this (e.g. dev, heldout)')
         parser.add_argument("--misses", action="store_true", help="also list every post rated differently")
+        parser.add_argument(
+            "--semantic",
+            action="store_true",
+            help="score max(rules level, semantic level): the full assessment's second stage",
+        )
 
-    def handle(self, *args, jsonl, split, misses, **options):
+    def handle(self, *args, jsonl, split, misses, semantic=False, **options):
         engine = default_engine()
+        model = None
+        if semantic:
+            from escalation.triage import semantic as semantic_stage
+
+            model = semantic_stage.load(threads=None)
+            if model is None:
+                raise CommandError("the semantic stage is unavailable (torch, encoder or head missing)")
         rows = []
         reader = JsonlReader(jsonl, self.stderr)
         try:
@@ -37,8 +53,14 @@ class Command(BaseCommand):
             raise CommandError(f"cannot read {jsonl}: {exc}") from exc
         if not rows:
             raise CommandError("no labelled rows to score")
+        version = engine.version
+        if model is not None:
+            results = model.assess_many([row["text"] for row in rows])
+            for row, result in zip(rows, results, strict=True):
+                row["predicted"] = semantic_stage.raise_level(row["predicted"], result)
+            version += f"+{model.version}"
         report = evaluate(rows)
-        self.stdout.write(f"engine {engine.version}" + (f", split {split}" if split else ""))
+        self.stdout.write(f"engine {version}" + (f", split {split}" if split else ""))
         self.stdout.write(report.as_text())
         if misses:
             self.stdout.write("\nmisses:")
