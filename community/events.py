@@ -21,14 +21,63 @@ Event types sent by community:
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
+import threading
 from typing import Any
 
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from channels import DEFAULT_CHANNEL_LAYER
+from channels.layers import channel_layers, get_channel_layer
+from channels_redis.core import RedisChannelLayer
 from django.db import transaction
 
 logger = logging.getLogger(__name__)
+SEND_TIMEOUT = 5.0
+
+
+class _SenderLoop:
+    """One event loop per process, in a daemon thread, for group sends from plain sync code.
+
+    ``async_to_sync`` outside the ASGI server starts a thread and an event loop for every call,
+    and channels_redis opens a new Redis connection for every loop: milliseconds per event on
+    an idle machine, tens of milliseconds on a busy one -- in the worker, between a crisis
+    assessment's commit and the clinician's doorbell. Here the loop and a channel layer of its
+    own (so nobody else's loop ever touches its connections) live as long as the process; a
+    forked child starts its own.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._layer = None
+        self._source = None
+        self._pid = 0
+
+    def send(self, layer, groups: list[str], message: dict, *, timeout: float) -> None:
+        with self._lock:
+            if self._loop is None or self._pid != os.getpid():
+                self._loop = asyncio.new_event_loop()
+                self._pid = os.getpid()
+                self._source = None
+                threading.Thread(target=self._loop.run_forever, name="live-events", daemon=True).start()
+            if self._source is not layer:  # the configured layer changed (settings override)
+                self._layer = channel_layers.make_backend(DEFAULT_CHANNEL_LAYER)
+                self._source = layer
+            loop, own_layer = self._loop, self._layer
+        asyncio.run_coroutine_threadsafe(_send_all(own_layer, groups, message), loop).result(timeout)
+
+
+async def _send_all(layer, groups: list[str], message: dict) -> None:
+    for group in groups:
+        try:
+            await layer.group_send(group, message)
+        except Exception:
+            logger.exception("Could not send live event %s to %s", message["event"], group)
+
+
+_sender_loop = _SenderLoop()
 
 EVENT_MESSAGE_TYPE = "kindred.event"
 
@@ -50,11 +99,15 @@ def send_event_now(event: str, payload: dict[str, Any], groups: list[str]) -> No
         return
     if layer is None:
         return
-    for group in groups:
-        try:
-            async_to_sync(layer.group_send)(group, message)
-        except Exception:
-            logger.exception("Could not send live event %s to %s", event, group)
+    try:
+        if isinstance(layer, RedisChannelLayer):
+            _sender_loop.send(layer, groups, message, timeout=SEND_TIMEOUT)
+        else:
+            # The in-process layer (demo, tests) works only on the server's own loop, which
+            # async_to_sync finds from a sync view's thread.
+            async_to_sync(_send_all)(layer, groups, message)
+    except Exception:
+        logger.exception("Could not send live event %s", event)
 
 
 def send_event_on_commit(event: str, payload: dict[str, Any], groups: list[str]) -> None:

@@ -75,20 +75,28 @@ def compose():
 
 class TestComposeFile:
     def test_has_the_production_services(self, compose):
-        assert set(compose["services"]) == {"postgres", "pgbouncer", "redis", "web", "worker", "beat"}
+        assert set(compose["services"]) == {
+            "postgres",
+            "pgbouncer",
+            "redis",
+            "web",
+            "worker",
+            "worker-triage",
+            "beat",
+        }
 
     def test_every_service_has_a_health_check(self, compose):
         for name, service in compose["services"].items():
             assert service.get("healthcheck", {}).get("test"), f"{name} has no health check"
 
     def test_application_services_wait_for_healthy_backing_services(self, compose):
-        for name in ("web", "worker", "beat"):
+        for name in ("web", "worker", "worker-triage", "beat"):
             depends_on = compose["services"][name]["depends_on"]
             assert depends_on["postgres"]["condition"] == "service_healthy", name
             assert depends_on["redis"]["condition"] == "service_healthy", name
 
     def test_application_services_run_production_settings(self, compose):
-        for name in ("web", "worker", "beat"):
+        for name in ("web", "worker", "worker-triage", "beat"):
             environment = compose["services"][name]["environment"]
             assert environment["DJANGO_SETTINGS_MODULE"] == "config.settings.production", name
             # The secret comes from the operator's environment, never from the file.
@@ -112,7 +120,7 @@ class TestComposeFile:
         )
 
     def test_celery_connects_to_postgres_directly(self, compose):
-        for name in ("worker", "beat"):
+        for name in ("worker", "worker-triage", "beat"):
             environment = compose["services"][name]["environment"]
             assert "@postgres:5432/" in environment["DATABASE_URL"], name
             assert "MIGRATE_DATABASE_URL" not in environment, name
