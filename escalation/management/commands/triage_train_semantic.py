@@ -68,6 +68,24 @@ def labelled_posts(stderr=None) -> list[dict]:
     return rows
 
 
+def synthetic_negatives(rows, count: int, seed: int = SEED) -> list[tuple[str, frozenset[int]]]:
+    """Long non-urgent posts made by joining 3-8 short non-urgent posts, with the posts they came from.
+
+    Without them the heads learn that length itself is a risk cue (urgent posts run longer than chat),
+    and a long, ordinary post read in windows drifts towards "urgent". A synthetic post is trained on
+    only in a fold whose training posts include every part of it (no leak into the held-out fold).
+    """
+    import random
+
+    rng = random.Random(seed)
+    calm = [i for i, r in enumerate(rows) if r["level"] not in URGENT and len(r["text"].split()) <= 96]
+    out = []
+    for _ in range(count):
+        parts = rng.sample(calm, rng.randint(3, 8))
+        out.append((" ".join(rows[i]["text"].strip() for i in parts), frozenset(parts)))
+    return out
+
+
 def embed_windows(model_embed, rows, cache_path: str | None):
     """(embeddings of every window, index of the post each window belongs to)."""
     import numpy as np
@@ -113,8 +131,9 @@ def export(clf, x_check) -> tuple[dict, dict]:
 class Heads:
     """Training of the two heads on windows, with the multiple-instance step for long posts."""
 
-    def __init__(self, c: float):
+    def __init__(self, c: float, synthetic: list[tuple[int, frozenset[int]]] = ()):
         self.c = c
+        self.synthetic = list(synthetic)  # (index, the posts it was made of): negatives
 
     def _fit(self, x, y):
         from sklearn.svm import SVC
@@ -132,6 +151,9 @@ class Heads:
         """Fit one head: posts is an array of post indices to train on; y_post a 0/1 array by post."""
         import numpy as np
 
+        chosen = set(np.asarray(posts).tolist())
+        extra = [k for k, parts in self.synthetic if parts <= chosen]
+        posts = np.concatenate([np.asarray(posts), np.asarray(extra, dtype=int)])
         count = np.bincount(owner, minlength=len(y_post))
         in_train = np.isin(owner, posts)
         single = in_train & (count[owner] == 1)
@@ -240,9 +262,10 @@ class Command(BaseCommand):
         parser.add_argument("--c", type=float, default=4.0, help="inverse regularisation of both heads")
         parser.add_argument("--idiom-max", type=float, default=0.10, help="combined idiom false alarms")
         parser.add_argument("--folds", type=int, default=5)
+        parser.add_argument("--synthetic", type=int, default=400, help="long negatives made of short posts")
         parser.add_argument("--head-version", default=datetime.now(UTC).strftime("%Y.%m.%d"))
 
-    def handle(self, *args, write, cache, c, idiom_max, folds, head_version, **options):
+    def handle(self, *args, write, cache, c, idiom_max, folds, synthetic, head_version, **options):
         try:
             import numpy as np
             import sklearn  # noqa: F401
@@ -251,18 +274,26 @@ class Command(BaseCommand):
         rows = labelled_posts(self.stderr)
         t0 = time.perf_counter()
         encoder = semantic.load_encoder(threads=None)
-        x, owner = embed_windows(lambda texts: semantic.embed(encoder, texts), rows, cache)
-        self.stdout.write(f"{len(rows)} posts, {len(x)} windows embedded in {time.perf_counter() - t0:.1f} s")
+        synth = synthetic_negatives(rows, synthetic)
+        every_text = rows + [{"text": text} for text, _ in synth]
+        x, owner = embed_windows(lambda texts: semantic.embed(encoder, texts), every_text, cache)
+        self.stdout.write(
+            f"{len(rows)} posts + {len(synth)} synthetic long negatives, {len(x)} windows embedded "
+            f"in {time.perf_counter() - t0:.1f} s"
+        )
+        n = len(rows)
 
         engine = default_engine()
         rules_levels = [engine.assess(r["text"]).level for r in rows]
         levels = np.asarray([r["level"] for r in rows])
-        y_u = np.isin(levels, URGENT).astype(int)
-        y_i = (levels == "imminent").astype(int)
-        heads = Heads(c)
-        everyone = np.arange(len(rows))
+        zeros = np.zeros(len(synth), dtype=int)
+        y_u = np.concatenate([np.isin(levels, URGENT).astype(int), zeros])
+        y_i = np.concatenate([(levels == "imminent").astype(int), zeros])
+        heads = Heads(c, [(n + k, parts) for k, (_, parts) in enumerate(synth)])
+        everyone = np.arange(n)
 
         p_u, p_i = oof(heads, x, owner, y_u, y_i, levels, everyone, folds, SEED)
+        p_u, p_i = p_u[:n], p_i[:n]
         limits = {"idiom_max": idiom_max, "urgent_precision": 0.8, "imminent_precision": 0.9}
         t_u, t_i = choose_thresholds(rows, rules_levels, p_u, p_i, **limits)
 
@@ -271,13 +302,13 @@ class Command(BaseCommand):
         w(f"chosen thresholds: urgent {t_u:.2f}, imminent {t_i:.2f} (limits {json.dumps(limits)})")
         w(json.dumps({"rules alone": metrics(rows, rules_levels)}))
         w(json.dumps({"combined": metrics(rows, combined_levels(rules_levels, p_u, p_i, t_u, t_i))}))
-        sr, sp = semantic_only(y_u, p_u, t_u)
+        sr, sp = semantic_only(y_u[:n], p_u, t_u)
         w(f"semantic alone at {t_u:.4f}: urgent recall {sr:.3f}, precision {sp:.3f}")
         w("\nsweep (combined, imminent threshold fixed):")
         w(f"{'t_urgent':>9}{'u_rec':>7}{'u_prec':>7}{'idiom':>7}{'sem_rec':>8}{'sem_prec':>9}")
         for t in sorted({0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, t_u}):
             m = metrics(rows, combined_levels(rules_levels, p_u, p_i, t, t_i))
-            sr, sp = semantic_only(y_u, p_u, t)
+            sr, sp = semantic_only(y_u[:n], p_u, t)
             w(
                 f"{t:>9.4f}{m['urgent_recall']:>7.3f}{m['urgent_precision']:>7.3f}"
                 f"{m['idiom_false_alarms']:>7.3f}{sr:>8.3f}{sp:>9.3f}"
@@ -320,6 +351,7 @@ class Command(BaseCommand):
                 },
                 "rules_version": engine.version,
                 "c": c,
+                "synthetic_long_negatives": len(synth),
                 "cv": {"folds": folds, "seed": SEED, "limits": limits},
                 "urgent": {**u_meta, "threshold": t_u, "support_vectors": len(u_arrays["sv"])},
                 "imminent": {**i_meta, "threshold": t_i, "support_vectors": len(i_arrays["sv"])},
