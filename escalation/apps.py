@@ -10,7 +10,7 @@ class EscalationConfig(AppConfig):
         # The safety path's entry point: community announces every submitted or edited post, and
         # escalation screens it before anyone else can see it (see escalation.receivers).
         from community import hooks
-        from escalation import receivers
+        from escalation import checks, receivers  # noqa: F401  (checks registers the system checks)
 
         hooks.post_submitted.connect(receivers.on_post_submitted, dispatch_uid="escalation.screen_post")
         hooks.post_edited.connect(receivers.on_post_edited, dispatch_uid="escalation.screen_post")

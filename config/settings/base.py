@@ -277,6 +277,8 @@ ESCALATION_SMS_GATEWAY_TOKEN = env("ESCALATION_SMS_GATEWAY_TOKEN", default="")
 ESCALATION_WEBHOOK_URL = env("ESCALATION_WEBHOOK_URL", default="")
 ESCALATION_WEBHOOK_SECRET = env("ESCALATION_WEBHOOK_SECRET", default="")
 ESCALATION_ACK_LINK_MAX_AGE = env.int("ESCALATION_ACK_LINK_MAX_AGE", default=3600)
+# The semantic second stage of the full assessment (MiniLM embeddings; needs requirements-semantic.lock).
+ESCALATION_SEMANTIC_TRIAGE = env.bool("ESCALATION_SEMANTIC_TRIAGE", default=True)
 
 # Outcomes: extra self-assessment definitions a deployer supplies under their own licence (e.g. SWEMWBS).
 KINDRED_EXTRA_MEASURES_DIR = env("KINDRED_EXTRA_MEASURES_DIR", default="")

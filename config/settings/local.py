@@ -9,3 +9,5 @@ ESCALATION_SMS_BACKEND = env("ESCALATION_SMS_BACKEND", default="escalation.sms.C
 # The demo's staff accounts would each need an authenticator app before seeing a staff page;
 # the demo turns the requirement off so a newcomer can look around. Production keeps it on.
 MODERATION_STAFF_MFA_REQUIRED = env.bool("KINDRED_STAFF_MFA_REQUIRED", default=False)
+# The demo runs on the light install: the semantic stage (torch) is opt-in here.
+ESCALATION_SEMANTIC_TRIAGE = env.bool("ESCALATION_SEMANTIC_TRIAGE", default=False)

@@ -17,3 +17,5 @@ ACCOUNT_RATE_LIMITS = False
 # Serve static files straight from the app folders: the suite never runs collectstatic.
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
+# Tests read posts with the rules alone (deterministic); tests of the semantic stage switch it on.
+ESCALATION_SEMANTIC_TRIAGE = False
