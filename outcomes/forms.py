@@ -44,6 +44,15 @@ class MeasureForm(forms.Form):
     def answers(self) -> list[int]:
         return [self.cleaned_data[self.field_name(item.number)] for item in self.measure.items]
 
+    def partial_answers(self) -> dict[int, int]:
+        """The answers that were valid, by item number, on a form that may be incomplete."""
+        data = getattr(self, "cleaned_data", {})
+        return {
+            item.number: data[self.field_name(item.number)]
+            for item in self.measure.items
+            if self.field_name(item.number) in data
+        }
+
     def items_with_fields(self):
         for item in self.measure.items:
             yield item, self[self.field_name(item.number)]

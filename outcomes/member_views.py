@@ -81,15 +81,8 @@ def mood_support(request: HttpRequest, pk: int) -> HttpResponse:
     checkin = selectors.mood_checkin_for_member(member=request.user, checkin_id=pk)
     if checkin is None:
         raise Http404("No such check-in.")
-    signpost = signposting.resources_for(request.user.region)
     return render(
-        request,
-        "outcomes/member/mood_support.html",
-        {
-            "checkin": checkin,
-            "region": signpost.region,
-            "crisis_resources": [r for r in signpost.region.resources if r.is_crisis_line],
-        },
+        request, "outcomes/member/mood_support.html", {"checkin": checkin, **_crisis_context(request.user)}
     )
 
 
@@ -108,13 +101,26 @@ def measure_take(request: HttpRequest, key: str) -> HttpResponse:
                 form.add_error(None, "; ".join(error.messages))
             else:
                 return redirect("outcomes:measure-result", pk=response.pk)
-        status = 400
-    else:
-        form = MeasureForm(measure=measure)
-        status = 200
+        context = {"measure": measure, "form": form}
+        if services.partial_safety_answers_raise(
+            member=request.user, measure_key=measure.key, partial=form.partial_answers()
+        ):
+            context.update(_crisis_context(request.user))
+        return render(request, "outcomes/member/measure_form.html", context, status=400)
     return render(
-        request, "outcomes/member/measure_form.html", {"measure": measure, "form": form}, status=status
+        request,
+        "outcomes/member/measure_form.html",
+        {"measure": measure, "form": MeasureForm(measure=measure)},
     )
+
+
+def _crisis_context(member) -> dict:
+    """The member's region and its crisis lines, for the pages that show crisis resources."""
+    signpost = signposting.resources_for(member.region)
+    return {
+        "region": signpost.region,
+        "crisis_resources": [r for r in signpost.region.resources if r.is_crisis_line],
+    }
 
 
 @member_only
@@ -128,9 +134,7 @@ def measure_result(request: HttpRequest, pk: int) -> HttpResponse:
     )
     context = {"result": result, "measure": measure}
     if response.safety_level:
-        signpost = signposting.resources_for(request.user.region)
-        context["region"] = signpost.region
-        context["crisis_resources"] = [r for r in signpost.region.resources if r.is_crisis_line]
+        context.update(_crisis_context(request.user))
     return render(request, "outcomes/member/result.html", context)
 
 

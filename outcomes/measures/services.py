@@ -91,6 +91,49 @@ def _concern_summary(measure: definitions.Measure, answers: list[int]) -> tuple[
     return "; ".join(parts), {"items": hits}
 
 
+def partial_safety_answers_raise(
+    *, member: User, measure_key: str, partial: dict[int, int], now: datetime | None = None
+) -> str:
+    """A form sent back incomplete still carries its safety answers: raise them now, since a member
+    who answered PHQ-9 item 9 above 0 may never come back to finish. Returns the highest level
+    ("" when no safety item was answered above 0). Nothing else is saved: the response is not
+    complete, so it has no score. A failure is logged; the caller shows crisis resources anyway.
+    """
+    measure = definitions.get(measure_key)
+    hits = [
+        (safety.item, partial[safety.item], safety.levels[partial[safety.item]])
+        for safety in measure.safety_items
+        if partial.get(safety.item) in safety.levels
+    ]
+    if not hits:
+        return ""
+    level = scoring.highest_level([hit[2] for hit in hits])
+    summary = "; ".join(
+        f"{measure.name} item {number}: '{measure.items[number - 1].label_for(value)}' (form not finished)"
+        for number, value, _ in hits
+    )
+    detail = {
+        "measure": measure.key,
+        "incomplete": True,
+        "items": [{"item": number, "answer": value, "level": lvl} for number, value, lvl in hits],
+    }
+    try:
+        with transaction.atomic():
+            from escalation import services as escalation_services
+
+            escalation_services.member_concern_raise(
+                member=member,
+                level=level,
+                source=CONCERN_SOURCE,
+                summary=summary[:300],
+                detail=detail,
+                now=now or timezone.now(),
+            )
+    except Exception:
+        logger.exception("Could not raise the safety answers of an unfinished %s form", measure.key)
+    return level
+
+
 def _concern_raise(*, response: MeasureResponse, measure: definitions.Measure, now: datetime) -> bool:
     """Hand the response to escalation in a savepoint. Returns whether the concern was recorded.
 

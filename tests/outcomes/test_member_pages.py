@@ -304,3 +304,34 @@ def test_a_worrying_mood_note_shows_crisis_resources(member_client, member, othe
     assert "A member of our safety team will read your note" in page
     theirs = services.mood_checkin_record(member=other_member, mood=3)
     assert member_client.get(reverse("outcomes:mood-support", args=[theirs.pk])).status_code == 404
+
+
+def test_an_unfinished_phq9_with_item_9_answered_shows_crisis_lines_and_raises_a_concern(client, member):
+    """The member may never come back to finish: the safety answer is acted on at once."""
+    from django.urls import reverse
+
+    from escalation.models import MemberConcern
+    from outcomes.models import MeasureResponse
+
+    client.force_login(member)
+    response = client.post(reverse("outcomes:measure-take", args=["phq9"]), {"item_9": "3", "item_1": "2"})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "You don&#x27;t have to go through this alone" in page or "have to go through this alone" in page
+    assert "Please answer every question." in page
+    concern = MemberConcern.objects.get(member=member)
+    assert concern.level == "imminent"
+    assert concern.detail["incomplete"] is True
+    assert not MeasureResponse.objects.filter(member=member).exists()
+
+
+def test_an_unfinished_phq9_without_a_safety_answer_raises_nothing(client, member):
+    from django.urls import reverse
+
+    from escalation.models import MemberConcern
+
+    client.force_login(member)
+    response = client.post(reverse("outcomes:measure-take", args=["phq9"]), {"item_9": "0", "item_1": "2"})
+    assert response.status_code == 400
+    assert "go through this alone" not in response.content.decode()
+    assert not MemberConcern.objects.exists()
