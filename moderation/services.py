@@ -453,6 +453,12 @@ def _may_refuse(*, post: Post, decision: PostDecision) -> bool:
     refused post is gone, so a crisis post with a blocked word is held for a guide instead)."""
     if decision.should_hold or decision.receiver_failed:
         return False
+    if escalation_engine.semantic_enabled():
+        # The request only has the rules' reading; the full assessment (rules + semantic stage)
+        # runs after commit, and a refusal rolls that back. The rules alone miss about a quarter
+        # of urgent posts on unseen writing, so where the full assessment exists, a blocked word
+        # holds the post for a guide rather than refusing it unread.
+        return False
     text = f"{post.thread.title}\n\n{post.body}" if post.is_opening else post.body
     try:
         level = escalation_engine.screen(text).level

@@ -5,6 +5,7 @@ banned members read and get help but cannot post; redaction goes through communi
 from __future__ import annotations
 
 import pytest
+from django.test import override_settings
 from django.urls import reverse
 
 from community import services as community_services
@@ -208,3 +209,14 @@ def test_api_refusals_are_400_with_the_message_and_save_nothing(thread, other_me
     assert response.status_code == 400
     assert "you can't post until" in response.json()["detail"]
     assert not Post.objects.filter(author=other_member).exists()
+
+
+@override_settings(ESCALATION_SEMANTIC_TRIAGE=True)
+def test_blocked_word_is_held_not_refused_where_the_full_assessment_reads_more(thread, other_member, guide):
+    """The inline rules miss some crises the worker's semantic stage catches; a refusal would roll
+    back that assessment, so with the stage on a blocked word holds the post for a guide."""
+    block(guide)
+    post = community_services.post_create(author=other_member, thread=thread, body="You frobnicate idiot")
+    post.refresh_from_db()
+    assert post.state == PostState.HELD
+    assert "watched_word" in ReviewItem.objects.get(post=post).sources
