@@ -302,7 +302,14 @@ def case_open_for_post(*, post: Post, actor, reason: str, now: datetime | None =
         RiskAssessment.objects.select_for_update().filter(post=post).order_by("-created_at", "-id").first()
     )
     if assessment is None:
-        assessment = post_assess(post_id=post.pk, now=now)
+        try:
+            with transaction.atomic():
+                assessment = post_assess(post_id=post.pk, now=now)
+        except engine.TriageUnavailable:
+            # The referral must not be lost with the screening: the case opens at high, and the
+            # sweeper screens the post when triage is back.
+            logger.exception("Triage unavailable while a guide referred post %s; opening at high", post.pk)
+            assessment = None
     level = assessment.level if assessment and assessment.level in HOLD_LEVELS else RiskLevel.HIGH
     data = {"post_id": post.pk, "referred_by": "guide", "level": level}
     if assessment is not None:

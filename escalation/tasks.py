@@ -72,4 +72,10 @@ def warm_triage_engine(**kwargs) -> None:
         engine.current_engine()
     except Exception:
         logger.exception("Could not build the triage engine at worker start")
-    engine.semantic_model()  # load the semantic stage now (about 5 s), not in the first task
+
+
+@worker_process_init.connect
+def warm_semantic_stage(**kwargs) -> None:
+    """Load the semantic stage (about 5 s, ~500 MB) in each prefork child, where assessments run;
+    not in the pool's parent nor in the threaded alerts worker, which never assess."""
+    engine.semantic_model()

@@ -85,3 +85,15 @@ def test_case_page_shows_a_self_assessment_concern_in_what_the_member_wrote(clie
     wrote = wrote[: wrote.index("</section>")]
     assert "Not a post: a self-assessment" in wrote
     assert "PHQ-9 item 9: nearly every day" in wrote
+
+
+def test_a_referral_is_not_lost_when_triage_fails_on_an_unscreened_post(
+    thread, other_member, guide, rota, settings
+):
+
+    post = reply(thread, other_member, "Not sure anyone will read this.")
+    RiskAssessment.objects.filter(post=post).delete()
+    settings.ESCALATION_TRIAGE_ENGINE = "escalation.does_not_exist.assess"
+    case = services.case_open_for_post(post=post, actor=guide, reason="Worried by their earlier posts")
+    assert case.level == "high"
+    assert CaseEvent.objects.get(case=case, kind="opened").text == "Worried by their earlier posts"
