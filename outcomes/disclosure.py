@@ -410,8 +410,13 @@ def disclose_table(
         hidden_here = set(hidden_counts or ()) | {
             (table.rows[p[1]], values[p]) for p in hidden if p[0] == "cell"
         }
+        # A group size equal to any value hidden in this table (a total included) is hidden too:
+        # some tables take every row's group from the table's own total.
+        hidden_values = {values[p] for p in hidden}
         group_sizes = [
-            SUPPRESSED if (table.rows[r], d) in hidden_here and d > 0 else disclose_count(d, rules)
+            SUPPRESSED
+            if d > 0 and ((table.rows[r], d) in hidden_here or d in hidden_values)
+            else disclose_count(d, rules)
             for r, d in enumerate(table.denominators)
         ]
         percentages = [

@@ -251,3 +251,21 @@ def test_cells_not_known_yet_say_so_and_are_never_zero():
     shown = disclose_table(retention, DEFAULT)
     assert shown.cells == [["40", "10"], ["30", "not yet"]]
     assert shown.percentages == [["100%", "25%"], ["100%", "not yet"]]
+
+
+def test_a_group_size_equal_to_a_hidden_total_is_hidden():
+    """Time-to-first-reply style: every row's group is the table's total; when suppression hides
+    that total, the group sizes must not show it."""
+    table = Table(
+        key="first_reply",
+        title="Time to first reply",
+        rows=["<1h", "1-4h", "4-24h", ">24h", "never"],
+        columns=["threads"],
+        cells=[[3], [2], [0], [0], [4]],
+        column_totals=[9],
+        grand_total=9,
+        denominators=[9, 9, 9, 9, 9],
+    )
+    shown = disclose_table(table, DisclosureRules())
+    assert shown.grand_total == "*"
+    assert set(shown.group_sizes) == {"*"}
