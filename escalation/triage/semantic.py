@@ -33,6 +33,7 @@ import math
 import os
 import re
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -254,7 +255,14 @@ class SemanticModel:
 
 
 _lock = threading.Lock()
-_cache: dict[str, SemanticModel | None] = {}
+_cache: dict[str, SemanticModel] = {}
+# A load that failed is not retried on every post (a failed torch import or model read costs up to
+# seconds), but neither is it remembered for the life of the process: a worker whose model failed
+# once (a file briefly unreadable, memory pressure) would otherwise run on the rules alone until
+# someone restarted it, and the rules alone miss a part of the urgent posts the stage catches.
+LOAD_RETRY_SECONDS = 300.0
+_failed_until: dict[str, float] = {}
+_clock = time.monotonic
 
 
 def load_encoder(*, threads: int | None = 1):
@@ -277,7 +285,9 @@ def load(head_path: Path | str | None = None, *, threads: int | None = 1) -> Sem
     with _lock:
         if key in _cache:
             return _cache[key]
-        model: SemanticModel | None
+        if _clock() < _failed_until.get(key, float("-inf")):
+            return None
+        retrying = key in _failed_until
         try:
             head = Head.from_file(key)
             encoder = load_encoder(threads=threads)
@@ -286,8 +296,17 @@ def load(head_path: Path | str | None = None, *, threads: int | None = 1) -> Sem
             if dim != head.dim:
                 raise ValueError(f"encoder gives {dim}-d embeddings, head expects {head.dim}")
         except Exception as exc:  # ImportError, OSError, ValueError, anything from torch
-            logger.warning("Semantic triage unavailable, rules alone will decide: %r", exc)
-            model = None
+            logger.warning(
+                "Semantic triage unavailable, rules alone will decide (%s again in %.0f s): %r",
+                "retrying" if retrying else "trying",
+                LOAD_RETRY_SECONDS,
+                exc,
+            )
+            _failed_until[key] = _clock() + LOAD_RETRY_SECONDS
+            return None
+        if retrying:
+            logger.warning("Semantic triage loaded after an earlier failure; it reads posts again")
+        _failed_until.pop(key, None)
         _cache[key] = model
         return model
 
@@ -301,3 +320,4 @@ def assess(text: str) -> SemanticResult | None:
 def clear_cache() -> None:
     with _lock:
         _cache.clear()
+        _failed_until.clear()

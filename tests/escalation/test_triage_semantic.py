@@ -11,6 +11,7 @@ import itertools
 import json
 import logging
 import sys
+import types
 
 import pytest
 from django.core.management import call_command
@@ -153,7 +154,34 @@ def test_missing_torch_gives_none_and_is_remembered(fresh_cache, monkeypatch, ca
     with caplog.at_level(logging.WARNING, logger="escalation.triage.semantic"):
         assert semantic.load() is None
         assert semantic.assess("I want to end it all tonight") is None
-    assert caplog.text.count("Semantic triage unavailable") == 1, "the failure is cached per process"
+    assert caplog.text.count("Semantic triage unavailable") == 1, "the failure is remembered for a while"
+
+
+def test_a_failed_load_is_retried_after_the_retry_interval(fresh_cache, monkeypatch, tmp_path, caplog):
+    now = [1000.0]
+    monkeypatch.setattr(semantic, "_clock", lambda: now[0])
+    head = tmp_path / "head.json"  # missing for now: the load fails
+    with caplog.at_level(logging.WARNING, logger="escalation.triage.semantic"):
+        assert semantic.load(head) is None
+        now[0] += semantic.LOAD_RETRY_SECONDS - 1
+        assert semantic.load(head) is None
+        assert caplog.text.count("Semantic triage unavailable") == 1, "not retried inside the interval"
+
+        # The head file appears (a stand-in head and encoder: this test is about the retry).
+        fake_head = types.SimpleNamespace(version="retry-test", dim=3)
+        monkeypatch.setattr(semantic.Head, "from_file", classmethod(lambda cls, path: fake_head))
+        monkeypatch.setattr(semantic, "load_encoder", lambda threads: "encoder")
+        monkeypatch.setattr(semantic.SemanticModel, "embed", lambda self, texts: _Shape(3))
+        now[0] += 2
+        loaded = semantic.load(head)
+    assert loaded is not None, "after the interval the load is tried again, and now succeeds"
+    assert "loaded after an earlier failure" in caplog.text
+    assert semantic.load(head) is loaded, "a loaded model is kept"
+
+
+class _Shape:
+    def __init__(self, dim: int) -> None:
+        self.shape = (1, dim)
 
 
 # --- the real encoder and head ------------------------------------------------------------------
