@@ -338,7 +338,9 @@ def _engagement(
     """Threads members started, by how soon another member first replied.
 
     Only threads started at least a day before the rollups' last day count, so every thread has
-    had 24 hours to be answered.
+    had 24 hours to be answered. The last row is the share unanswered after 24 hours (answered
+    later, or not yet): one table, so that its disclosure control covers every figure shown
+    (a second table of answered/unanswered would let a hidden row be worked out from it).
     """
     last = min(end, through - datetime.timedelta(days=1)) if through else start - datetime.timedelta(days=1)
     seconds = "first_reply_seconds"
@@ -349,38 +351,29 @@ def _engagement(
         lower = upper
     counts = ThreadResponse.objects.filter(scope, day__gte=start, day__lte=last).aggregate(
         **buckets,
-        later=Count("id", filter=Q(**{f"{seconds}__gte": DAY_SECONDS})),
-        never=Count("id", filter=Q(**{f"{seconds}__isnull": True})),
+        late=Count("id", filter=Q(**{f"{seconds}__gte": DAY_SECONDS}) | Q(**{f"{seconds}__isnull": True})),
         total=Count("id"),
     )
     total = counts["total"]
-    cells = [[counts[f"b{i}"]] for i in range(len(REPLY_BUCKETS))] + [[counts["later"]], [counts["never"]]]
-    first_reply = Table(
-        key="first_reply",
-        title="Time to first reply from another member",
-        rows=[label for label, _ in REPLY_BUCKETS] + ["after more than 24 hours", "not answered yet"],
-        columns=["threads"],
-        cells=cells,
-        kind=CountKind.EVENTS,
-        column_totals=[total],
-        grand_total=total,
-        denominators=[total] * len(cells),
-        description="Members' visible threads started in the period, by when another member first replied.",
-    )
-    late = counts["later"] + counts["never"]
-    unanswered = Table(
-        key="unanswered_24h",
-        title="Threads unanswered after 24 hours",
-        rows=["answered within 24 hours", "not answered within 24 hours"],
-        columns=["threads"],
-        cells=[[total - late], [late]],
-        kind=CountKind.EVENTS,
-        column_totals=[total],
-        grand_total=total,
-        denominators=[total, total],
-        description="Share of members' threads that no other member had answered 24 hours after they began.",
-    )
-    return [first_reply, unanswered]
+    cells = [[counts[f"b{i}"]] for i in range(len(REPLY_BUCKETS))] + [[counts["late"]]]
+    return [
+        Table(
+            key="first_reply",
+            title="Time to first reply from another member",
+            rows=[label for label, _ in REPLY_BUCKETS] + ["not answered within 24 hours"],
+            columns=["threads"],
+            cells=cells,
+            kind=CountKind.EVENTS,
+            column_totals=[total],
+            grand_total=total,
+            denominators=[total] * len(cells),
+            description=(
+                "Members' visible threads started in the period, by when another member first "
+                "replied; the last row is the share still unanswered 24 hours after it began "
+                "(answered later, or not yet)."
+            ),
+        )
+    ]
 
 
 # -- reply network ---------------------------------------------------------------------------------

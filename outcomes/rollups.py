@@ -196,9 +196,18 @@ def rollup_days(*, start: datetime.date, end: datetime.date) -> RollupResult:
             stage_began = time.monotonic()
             rows += stage()
             logger.debug("rollup %s..%s: %s in %.2f s", start, end, name, time.monotonic() - stage_began)
-        RollupRun.objects.create(
-            first_day=start, last_day=end, started_at=started_at, finished_at=timezone.now(), rows=rows
-        )
+        # Reports say "figures up to" the run's last day: only a day already over in every
+        # organisation's time zone when the run began counts; a run that reaches today (the
+        # demo's, or --until today) recomputes today's rows but does not claim to cover it.
+        covered = min(end, last_complete_day(groups, started_at))
+        if covered >= start:
+            RollupRun.objects.create(
+                first_day=start,
+                last_day=covered,
+                started_at=started_at,
+                finished_at=timezone.now(),
+                rows=rows,
+            )
     seconds = time.monotonic() - began
     logger.info("Rolled up %s..%s: %s rows in %.1f s", start, end, rows, seconds)
     return RollupResult(start=start, end=end, rows=rows, seconds=seconds)
@@ -225,8 +234,13 @@ def rollup_recent(*, days: int = 2, today: datetime.date | None = None) -> Rollu
     return rollup_days(start=end - datetime.timedelta(days=days - 1), end=end)
 
 
+def last_complete_day(groups: list[ZoneGroup], now: datetime.datetime) -> datetime.date:
+    """The last local day that had ended at ``now`` in every group's time zone."""
+    return min(now.astimezone(group.zone).date() for group in groups) - datetime.timedelta(days=1)
+
+
 def rollup_through() -> datetime.date | None:
-    """The last day any rollup has covered (reports say how fresh they are)."""
+    """The last complete day any rollup has covered (reports say how fresh they are)."""
     latest = RollupRun.objects.order_by("-last_day").values_list("last_day", flat=True).first()
     return latest
 

@@ -8,6 +8,7 @@ import pytest
 
 from accounts.models import Role
 from community.models import PostState
+from outcomes.disclosure import disclose_report
 from outcomes.models import NetworkMonth, ReplyPair, ThreadResponse
 from outcomes.reporting import organisation_report
 from outcomes.rollups import rollup_days
@@ -50,11 +51,36 @@ def test_first_reply_from_another_member_and_unanswered_after_24_hours():
     }
     report = organisation_report(organisation_id=org.pk, start=MARCH[0], end=MARCH[1])
     first_reply = report.table("first_reply")
-    assert first_reply.cells == [[1], [1], [1], [1], [1]]
+    assert first_reply.rows[-1] == "not answered within 24 hours"
+    assert first_reply.cells == [[1], [1], [1], [2]]  # slow (30 hours) and staff_only (never)
     assert first_reply.grand_total == 5
-    unanswered = report.table("unanswered_24h")
-    assert unanswered.cells == [[3], [2]]
-    assert unanswered.denominators == [5, 5]
+    assert first_reply.denominators == [5, 5, 5, 5]
+
+
+def test_the_unanswered_share_is_one_row_of_first_reply_so_no_other_table_splits_it():
+    """A separate answered/unanswered table once gave "answered later + never" beside
+    first_reply's hidden "not answered yet" row, so the small count could be worked out. The
+    share unanswered after 24 hours is first_reply's last row, under the same suppression."""
+    org = OrganisationFactory(slug="north")
+    ada, bo = make_member("Ada", org), make_member("Bo", org)
+    for i in range(20):
+        quick = make_thread(ada, at(2026, 3, 2, 9) + datetime.timedelta(minutes=i))
+        make_reply(bo, quick, at(2026, 3, 2, 9, 30) + datetime.timedelta(minutes=i))
+    for i in range(10):
+        slow = make_thread(ada, at(2026, 3, 3, 9) + datetime.timedelta(minutes=i))
+        make_reply(bo, slow, at(2026, 3, 4, 15) + datetime.timedelta(minutes=i))  # 30 hours
+    for i in range(3):
+        make_thread(ada, at(2026, 3, 5, 9) + datetime.timedelta(minutes=i))  # never answered
+    rollup_days(start=MARCH[0], end=MARCH[1])
+
+    disclosed = disclose_report(organisation_report(organisation_id=org.pk, start=MARCH[0], end=MARCH[1]))
+
+    first_reply = disclosed.table("first_reply")
+    assert first_reply.body_rows[-1] == ["not answered within 24 hours", "15", "35"]
+    assert first_reply.rows_with_percentages[-1] == ("not answered within 24 hours", ["43%"])
+    about_24_hours = [t.key for t in disclosed.tables if any("24 hours" in row for row in t.rows)]
+    assert about_24_hours == ["first_reply"]
+    assert all("not answered yet" not in t.rows for t in disclosed.tables)
 
 
 def test_a_late_first_reply_is_picked_up_by_a_later_nightly_run():
