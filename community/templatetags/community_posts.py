@@ -26,6 +26,7 @@ from django import template
 from django.conf import settings
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
+from django.utils.html import linebreaks
 from django.utils.safestring import SafeString, mark_safe
 
 register = template.Library()
@@ -187,3 +188,102 @@ def time_ago(moment: datetime | None) -> str:
     return mark_safe(  # noqa: S308 (an ISO timestamp and a label made of digits and constants)
         f'<time datetime="{timezone.localtime(moment).isoformat()}">{relative_time(moment)}</time>'
     )
+
+
+@lru_cache(maxsize=16)
+def _crisis_help_url(urlconf: str, script_prefix: str) -> str:
+    return reverse("crisis-help", urlconf=urlconf)
+
+
+def _state_note(post, is_staff_viewer: bool) -> str:
+    """What the viewer is told about a post that is not published (nothing when it is)."""
+    if post.is_published:
+        return ""
+    if post.is_held and post.is_mine:
+        help_url = escape(_crisis_help_url(get_urlconf() or settings.ROOT_URLCONF, get_script_prefix()))
+        notice = linebreaks(post.author_notice, autoescape=True) if post.author_notice else ""
+        return (
+            '<div class="message held-note" role="status">'
+            "<p>Your post is waiting for a quick review by our guides. This usually takes a few "
+            f'minutes. If you need help now, <a href="{help_url}">see crisis lines and text services</a>.</p>'
+            f"{notice}</div>"
+        )
+    if post.is_held and is_staff_viewer:
+        reason = f": {escape(post.hold_reason)}" if post.hold_reason else ""
+        return f'<p class="meta">Held for review{reason}. Only the author and staff can see it.</p>'
+    if post.is_hidden:
+        reason = escape(post.hidden_reason)
+        if post.is_mine:
+            return (
+                '<div class="message message--error" role="status"><p>A guide has hidden this post, so '
+                f"only you and the guides can see it. Reason: {reason}</p></div>"
+            )
+        by = post.state_changed_by.pseudonym if post.state_changed_by_id else ""
+        return f'<p class="meta">Hidden by {escape(by or "staff")}: {reason}</p>'
+    if post.is_removed:
+        if post.is_mine:
+            return '<p class="meta">You deleted this post. Only you and the guides can see it.</p>'
+        return '<p class="meta">Deleted by its author.</p>'
+    return ""
+
+
+@register.simple_tag(takes_context=True)
+def post_article_start(context, post) -> SafeString:
+    """``_post.html`` up to its footer's actions: the article, its header, what the viewer is told
+    about an unpublished post, the body (collapsed when its author is muted), and the footer's
+    start with ``post_actions``. Python rather than template nodes for the same reason as
+    ``post_actions``: this is every post of every thread page. The posts come from
+    ``selectors.thread_posts_page`` (``is_mine``, ``is_muted`` set on each)."""
+    thread = context.get("thread")
+    is_staff_viewer = bool(context.get("is_staff_viewer"))
+    if getattr(post, "is_mine", None) is None:
+        user = context.get("user")
+        post.is_mine = user is not None and post.author_id == user.pk
+    pseudonym = escape(post.author.pseudonym)
+    state = escape(post.state)
+    started = (
+        " (started this thread)"
+        if thread is not None and post.author_id == thread.author_id and not post.is_opening
+        else ""
+    )
+    meta = [f"<strong>{pseudonym}</strong>{started}", time_ago(post.created_at)]
+    if post.edited_at:
+        meta.append("edited")
+    if not post.is_published and is_staff_viewer:
+        meta.append(f'<strong class="state state--{state}">{escape(post.get_state_display())}</strong>')
+    body = f'<div class="post-body">{post.body_html}</div>'
+    if getattr(post, "is_muted", False):
+        body = (
+            f'<details class="muted-post"><summary>A post by {pseudonym}, whom you muted. Show it</summary>'
+            f"{body}</details>"
+        )
+    return mark_safe(  # noqa: S308 (body_html is sanitised on save; everything else is escaped)
+        f'<article class="card post post--{state}" id="post-{int(post.pk)}" data-author="{pseudonym}">\n'
+        f'  <header class="meta">{" · ".join(meta)}</header>\n'
+        f"  {_state_note(post, is_staff_viewer)}\n"
+        f"  {body}\n"
+        f'  <footer class="post-actions button-row">{post_actions(context, post)}'
+    )
+
+
+@register.simple_tag(takes_context=True)
+def post_article_end(context, post) -> SafeString:
+    """The footer's end, the edit history (staff only) and the end of the article."""
+    parts = ["</footer>"]
+    revisions = getattr(post, "revision_list", None)
+    if context.get("is_staff_viewer") and revisions:
+        items = []
+        for revision in revisions:
+            title = f" (title was “{escape(revision.title)}”)" if revision.title else ""
+            when = timezone.localtime(revision.created_at)
+            items.append(
+                f'<li><p class="meta">Before the edit by {escape(revision.editor.pseudonym)} at '
+                f'<time datetime="{when.isoformat()}">{when.day} {when:%b %Y %H:%M}</time>{title}:</p>'
+                f'<div class="post-body">{revision.body_html}</div></li>'
+            )
+        parts.append(
+            f'<details class="revisions"><summary>Edit history ({len(revisions)}), staff only</summary>'
+            f"<ol>{''.join(items)}</ol></details>"
+        )
+    parts.append("</article>")
+    return mark_safe("\n".join(parts))  # noqa: S308 (sanitised bodies and escaped values only)
