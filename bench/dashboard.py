@@ -345,7 +345,7 @@ def main() -> None:
 
     from accounts.models import Organisation, User
     from outcomes.disclosure import disclose_report
-    from outcomes.models import MemberDay
+    from outcomes.models import MemberDay, RollupRun
     from outcomes.reporting import organisation_report
 
     call_command("migrate", verbosity=0)
@@ -361,6 +361,13 @@ def main() -> None:
             last=last,
             rng=random.Random(42),
         )
+    # As the nightly rollups would have recorded: reports read "figures up to" from it (retention
+    # weeks, first replies and lapses are counted only up to that day).
+    RollupRun.objects.get_or_create(
+        first_day=first,
+        last_day=last,
+        defaults={"started_at": timezone.now(), "finished_at": timezone.now(), "rows": 0},
+    )
     org = Organisation.objects.get(slug=f"{PREFIX.replace('_', '-')}-0")
     print(
         f"data: {User.objects.filter(pseudonym__startswith=PREFIX + '_0').count()} bench members, "

@@ -35,12 +35,21 @@ they get primary suppression and rounding only.
 from __future__ import annotations
 
 import datetime
+import hashlib
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
 
 from accounts.privacy import SUPPRESSED, DisclosureRules, disclose_count, disclosure_rules
 from outcomes.report_types import CountKind, Report, Table
 
+logger = logging.getLogger(__name__)
+
+DEFAULT_REPORT_CACHE_SECONDS = 300
 NOT_YET = "not yet"  # a cell that cannot be known yet (week 12 of last month's cohort): never a 0
 
 # A position in a table: ("cell", r, c), ("row_total", r), ("column_total", c) or ("grand_total",).
@@ -446,10 +455,63 @@ def disclose_table(
     )
 
 
+def report_cache_seconds() -> int:
+    return int(getattr(settings, "OUTCOMES_REPORT_CACHE_SECONDS", DEFAULT_REPORT_CACHE_SECONDS))
+
+
+def _report_cache_key(
+    organisation_id: int | None, start: datetime.date, end: datetime.date, rules: DisclosureRules
+) -> str:
+    """Names one disclosed report of one rollup generation: any rollup run (nightly or on demand)
+    records a new ``RollupRun``, so its figures are looked up afresh. The database's name keeps
+    two databases behind one cache (test workers, staging) apart."""
+    from outcomes.models import RollupRun
+
+    latest = RollupRun.objects.order_by("-pk").values_list("pk", "finished_at").first()
+    generation = f"{latest[0]}@{latest[1].isoformat()}" if latest else "none"
+    raw = "|".join(
+        [
+            connection.settings_dict["NAME"] or "",
+            str(organisation_id),
+            str(start),
+            str(end),
+            generation,
+            repr(rules),
+        ]
+    )
+    return "outcomes:report:v1:" + hashlib.sha256(raw.encode()).hexdigest()
+
+
 def disclosed_organisation_report(
     *, organisation_id: int | None, start: datetime.date, end: datetime.date
 ) -> DisclosedReport:
-    """The report pages, CSV and API show: computed from the rollups, then disclosure-controlled."""
+    """The report pages, CSV and API show: computed from the rollups, then disclosure-controlled.
+
+    The disclosed report (never the exact one) is cached for ``OUTCOMES_REPORT_CACHE_SECONDS``
+    (default 300; 0 turns it off) per rollup generation, so a dashboard opened again, or its CSV
+    after the page, costs one query. Outcomes read measure responses directly, so a measure
+    completed since may take that long to appear. A cache that fails is logged and skipped:
+    the report is then worked out as if there were none.
+    """
     from outcomes.reporting import organisation_report
 
-    return disclose_report(organisation_report(organisation_id=organisation_id, start=start, end=end))
+    def compute() -> DisclosedReport:
+        return disclose_report(organisation_report(organisation_id=organisation_id, start=start, end=end))
+
+    seconds = report_cache_seconds()
+    if seconds <= 0:
+        return compute()
+    key = _report_cache_key(organisation_id, start, end, disclosure_rules())
+    try:
+        cached = cache.get(key)
+    except Exception:
+        logger.warning("Report cache unavailable; working the report out", exc_info=True)
+        return compute()
+    if cached is not None:
+        return cached
+    report = compute()
+    try:
+        cache.set(key, report, seconds)
+    except Exception:
+        logger.warning("Could not store a report in the cache", exc_info=True)
+    return report

@@ -12,7 +12,7 @@ are local days in the organisation's time zone (see ``outcomes.rollups``).
 from __future__ import annotations
 
 import datetime
-from collections import defaultdict
+from collections import Counter, defaultdict
 from zoneinfo import ZoneInfo
 
 from django.db.models import Count, Q, Sum
@@ -491,6 +491,10 @@ def _outcomes(
     A member's first and last measure are their first and last in the range. Reliable change and
     recovery are counted over members with two or more measures; recovery over those of them
     who were a case at first. Scoring is ``outcomes.measures.scoring``.
+
+    Scoring runs once per distinct course -- (first score, last score, two or more) -- weighted by
+    how many members had it, not once per member: a year of a large organisation is tens of
+    thousands of members but a few hundred distinct courses.
     """
     zone = ZoneInfo(zone_name)
     first_instant = datetime.datetime.combine(start, datetime.time.min, tzinfo=zone)
@@ -500,15 +504,25 @@ def _outcomes(
     )
     if organisation_id is not None:
         responses = responses.filter(member__organisation_id=organisation_id)
-    scores: dict[str, dict[int, list]] = defaultdict(lambda: defaultdict(list))
+    # Per measure and member: [first score, last score, how many].
+    series: dict[str, dict[int, list]] = defaultdict(dict)
     for member_id, key, score in responses.order_by("created_at", "id").values_list(
         "member_id", "measure_key", "score"
     ):
-        scores[key][member_id].append(score)
-
+        course = series[key].get(member_id)
+        if course is None:
+            series[key][member_id] = [score, score, 1]
+        else:
+            course[1] = score
+            course[2] += 1
+    courses: dict[str, Counter] = {
+        key: Counter((first, last, n > 1) for first, last, n in by_member.values())
+        for key, by_member in series.items()
+    }
     measures = definitions.measures()
-    keys = [k for k in measures if k in scores] + sorted(k for k in scores if k not in measures)
-    completed = [sum(len(v) for v in scores[k].values()) for k in keys]
+    depression, anxiety = measures.get("phq9"), measures.get("gad7")
+    keys = [k for k in measures if k in series] + sorted(k for k in series if k not in measures)
+    completed = [sum(n for _first, _last, n in series[k].values()) for k in keys]
     tables = [
         Table(
             key="measures_completed",
@@ -525,10 +539,9 @@ def _outcomes(
     for key in ("phq9", "gad7"):
         measure = measures.get(key)
         if measure is not None:
-            tables.append(_measure_outcomes(measure, scores.get(key, {})))
-    depression, anxiety = measures.get("phq9"), measures.get("gad7")
+            tables.append(_measure_outcomes(measure, courses.get(key, Counter())))
     if depression is not None and anxiety is not None:
-        tables.append(_paired_outcomes(depression, anxiety, scores.get("phq9", {}), scores.get("gad7", {})))
+        tables.append(_paired_outcomes(depression, anxiety, series.get("phq9", {}), series.get("gad7", {})))
     return tables
 
 
@@ -546,21 +559,21 @@ def _outcome_table(key: str, title: str, counts: list[int], description: str) ->
     )
 
 
-def _measure_outcomes(measure, by_member: dict[int, list]) -> Table:
+def _measure_outcomes(measure, courses: Counter) -> Table:
+    """``courses``: how many members had each (first score, last score, two or more)."""
     counts = [0] * len(OUTCOME_ROWS)
-    for series in by_member.values():
-        first, last = series[0], series[-1]
+    for (first, last, repeated), members in courses.items():
         case_first = bool(scoring.is_case(measure, first))
-        counts[0] += 1
-        counts[1] += case_first
-        if len(series) < 2:
+        counts[0] += members
+        counts[1] += case_first * members
+        if not repeated:
             continue
         change = scoring.reliable_change(measure, first, last)
-        counts[2] += 1
-        counts[3] += change == scoring.Change.IMPROVED
-        counts[4] += change == scoring.Change.DETERIORATED
-        counts[5] += case_first
-        counts[6] += scoring.recovered(measure, first, last)
+        counts[2] += members
+        counts[3] += (change == scoring.Change.IMPROVED) * members
+        counts[4] += (change == scoring.Change.DETERIORATED) * members
+        counts[5] += case_first * members
+        counts[6] += scoring.recovered(measure, first, last) * members
     return _outcome_table(
         f"outcomes_{measure.key}",
         f"Outcomes on {measure.name}",
@@ -570,27 +583,63 @@ def _measure_outcomes(measure, by_member: dict[int, list]) -> Table:
     )
 
 
+def _course_class(measure, first, last) -> tuple:
+    """What a paired outcome reads of one measure's course: caseness at first and last, and change."""
+    return (
+        scoring.is_case(measure, first),
+        scoring.is_case(measure, last),
+        scoring.reliable_change(measure, first, last),
+    )
+
+
 def _paired_outcomes(depression, anxiety, phq: dict[int, list], gad: dict[int, list]) -> Table:
+    """Members with both measures. ``phq``/``gad``: member -> [first score, last score, how many].
+
+    ``talking_therapies_outcome`` reads each measure's course only through caseness at its first
+    and last score and its reliable change, so members are grouped by those (at most 12 kinds
+    of course per measure) and the outcome is worked out once per pair of kinds, from one
+    member's scores of each kind: tens of thousands of members, a few dozen calls.
+    """
+    kinds: Counter = Counter()
+    example: dict[tuple, tuple] = {}
+    classes: dict[tuple, tuple] = {}  # (measure key, first, last) -> its class: scored once each
+
+    def course_class(measure, first, last) -> tuple:
+        key = (measure.key, first, last)
+        if key not in classes:
+            classes[key] = _course_class(measure, first, last)
+        return classes[key]
+
+    for member in phq.keys() & gad.keys():
+        (d_first, d_last, d_n), (a_first, a_last, a_n) = phq[member], gad[member]
+        kind = (
+            course_class(depression, d_first, d_last),
+            d_n > 1,
+            course_class(anxiety, a_first, a_last),
+            a_n > 1,
+        )
+        kinds[kind] += 1
+        example.setdefault(kind, (d_first, d_last, a_first, a_last))
     counts = [0] * len(OUTCOME_ROWS)
-    for member_id in phq.keys() & gad.keys():
-        p, g = phq[member_id], gad[member_id]
+    for kind, members in kinds.items():
+        (_d, d_repeated, _a, a_repeated), (d_first, d_last, a_first, a_last) = kind, example[kind]
         outcome = scoring.talking_therapies_outcome(
             depression=depression,
             anxiety=anxiety,
-            first_depression=p[0],
-            first_anxiety=g[0],
-            last_depression=p[-1],
-            last_anxiety=g[-1],
+            first_depression=d_first,
+            first_anxiety=a_first,
+            last_depression=d_last,
+            last_anxiety=a_last,
         )
-        counts[0] += 1
-        counts[1] += outcome.case_at_first
-        if len(p) < 2 or len(g) < 2:
+        counts[0] += members
+        counts[1] += outcome.case_at_first * members
+        if not (d_repeated and a_repeated):
             continue
-        counts[2] += 1
-        counts[3] += outcome.reliable_improvement
-        counts[4] += outcome.reliable_deterioration
-        counts[5] += outcome.case_at_first
-        counts[6] += outcome.recovered
+        counts[2] += members
+        counts[3] += outcome.reliable_improvement * members
+        counts[4] += outcome.reliable_deterioration * members
+        counts[5] += outcome.case_at_first * members
+        counts[6] += outcome.recovered * members
     return _outcome_table(
         "outcomes_talking_therapies",
         "Outcomes as NHS Talking Therapies counts them (PHQ-9 and GAD-7 together)",

@@ -289,5 +289,7 @@ DISCLOSURE_CONTROL = {
     "MIN_PERCENTAGE_GROUP": env.int("DISCLOSURE_MIN_PERCENTAGE_GROUP", default=10),
 }
 OUTCOMES_DASHBOARD_MAX_RANGE_DAYS = env.int("OUTCOMES_DASHBOARD_MAX_RANGE_DAYS", default=731)
+# How long a disclosed dashboard report is reused within one rollup generation (0: never).
+OUTCOMES_REPORT_CACHE_SECONDS = env.int("OUTCOMES_REPORT_CACHE_SECONDS", default=300)
 # Time zone for members without an organisation and for the all-organisations rollups.
 OUTCOMES_DEFAULT_TIME_ZONE = env("OUTCOMES_DEFAULT_TIME_ZONE", default="Europe/London")

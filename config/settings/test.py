@@ -19,3 +19,6 @@ WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
 # Tests read posts with the rules alone (deterministic); tests of the semantic stage switch it on.
 ESCALATION_SEMANTIC_TRIAGE = False
+# Tests write rollup rows directly, without the rollup run that would name a new generation, so
+# a cached report could outlive them; the tests of the cache switch it on.
+OUTCOMES_REPORT_CACHE_SECONDS = 0

@@ -14,6 +14,8 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Organisation, Role, User
 from community.models import Post, Reaction
+from outcomes.measures import definitions as measure_definitions
+from outcomes.measures import scoring
 from outcomes.measures import services as measure_services
 from outcomes.reporting import organisation_report
 from outcomes.rollups import rollup_days, week_start
@@ -170,6 +172,75 @@ def test_outcomes_from_measures_with_talking_therapies_rules():
     assert [c[0] for c in gad.cells] == [1, 1, 1, 1, 0, 1, 1]
     paired = report.table("outcomes_talking_therapies")
     assert [c[0] for c in paired.cells] == [1, 1, 1, 1, 0, 1, 1]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_outcome_tables_equal_scoring_each_members_course_one_by_one(seed):
+    """The database condenses responses into counts per distinct course; the tables must equal
+    scoring every member's own first and last measure (ties in time broken by id, as entered)."""
+    rng = random.Random(seed)
+    org = OrganisationFactory(slug=f"north-{seed}")
+    definitions = measure_definitions.measures()
+    series: dict[str, dict[int, list[int]]] = {"phq9": defaultdict(list), "gad7": defaultdict(list)}
+    base = at(2026, 3, 2, 9)
+    for i in range(40):
+        member = make_member(f"M{seed}x{i}", org)
+        for key, top in (("phq9", 24), ("gad7", 21)):
+            if rng.random() < 0.25:
+                continue
+            when = base + datetime.timedelta(days=rng.randrange(5))
+            for _ in range(rng.choice([1, 1, 2, 3])):
+                total = rng.randrange(top + 1)
+                measure_services.response_submit(
+                    member=member, measure_key=key, answers=_answers(key, total), now=when
+                )
+                series[key][member.pk].append(total)
+                when += datetime.timedelta(days=rng.choice([0, 0, 3]))  # same instant: order by id
+
+    report = organisation_report(organisation_id=org.pk, start=MARCH[0], end=MARCH[1])
+
+    def one_by_one(key: str) -> list[int]:
+        measure, counts = definitions[key], [0] * 7
+        for scores in series[key].values():
+            first, last = scores[0], scores[-1]
+            case = bool(scoring.is_case(measure, first))
+            counts[0] += 1
+            counts[1] += case
+            if len(scores) > 1:
+                change = scoring.reliable_change(measure, first, last)
+                counts[2] += 1
+                counts[3] += change == scoring.Change.IMPROVED
+                counts[4] += change == scoring.Change.DETERIORATED
+                counts[5] += case
+                counts[6] += scoring.recovered(measure, first, last)
+        return counts
+
+    for key in ("phq9", "gad7"):
+        assert [c[0] for c in report.table(f"outcomes_{key}").cells] == one_by_one(key)
+    paired = [0] * 7
+    for member_id in series["phq9"].keys() & series["gad7"].keys():
+        d, a = series["phq9"][member_id], series["gad7"][member_id]
+        outcome = scoring.talking_therapies_outcome(
+            depression=definitions["phq9"],
+            anxiety=definitions["gad7"],
+            first_depression=d[0],
+            first_anxiety=a[0],
+            last_depression=d[-1],
+            last_anxiety=a[-1],
+        )
+        paired[0] += 1
+        paired[1] += outcome.case_at_first
+        if len(d) > 1 and len(a) > 1:
+            paired[2] += 1
+            paired[3] += outcome.reliable_improvement
+            paired[4] += outcome.reliable_deterioration
+            paired[5] += outcome.case_at_first
+            paired[6] += outcome.recovered
+    assert [c[0] for c in report.table("outcomes_talking_therapies").cells] == paired
+    assert paired[2] > 0  # the population exercises the rules
+    assert paired[3] + paired[4] > 0
+    completed = report.table("measures_completed")
+    assert completed.grand_total == sum(len(v) for s in series.values() for v in s.values())
 
 
 def _population(seed: int, members: int, days: int) -> None:
