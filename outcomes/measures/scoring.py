@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
+from escalation.triage.rules import LEVEL_RANK
 from outcomes.measures.definitions import Band, Measure
 
 
@@ -111,12 +112,9 @@ def safety_hits(measure: Measure, answers: list[int]) -> tuple[tuple[int, int, s
     return tuple(hits)
 
 
-_LEVEL_ORDER = ("none", "low", "moderate", "high", "imminent")
-
-
 def highest_level(levels: list[str] | tuple[str, ...]) -> str:
-    known = [level for level in levels if level in _LEVEL_ORDER]
-    return max(known, key=_LEVEL_ORDER.index) if known else ""
+    known = [level for level in levels if level in LEVEL_RANK]
+    return max(known, key=LEVEL_RANK.__getitem__) if known else ""
 
 
 def score(measure: Measure, answers: list[int]) -> Scored:

@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from accounts.permissions import check_role
+from escalation.models import HOLD_LEVELS, REVIEW_LEVELS
 from outcomes.measures import definitions, scoring, selectors
 from outcomes.models import (
     ExitSurveyAnswer,
@@ -232,10 +233,12 @@ def concerns_redrive(*, now: datetime | None = None, limit: int = 100) -> int:
 # --- mood check-ins -----------------------------------------------------------------------------
 
 
-#: Levels at which a private mood note is handed to the escalation path (a human must see it).
-NOTE_CONCERN_LEVELS = frozenset({"high", "imminent"})
-#: Levels at which the member is shown crisis resources after checking in.
-NOTE_SIGNPOST_LEVELS = frozenset({"moderate", "high", "imminent"})
+#: Levels at which a private mood note is handed to the escalation path (a human must see it):
+#: those at which a post is held.
+NOTE_CONCERN_LEVELS = HOLD_LEVELS
+#: Levels at which the member is shown crisis resources after checking in: those a post is
+#: reviewed at.
+NOTE_SIGNPOST_LEVELS = REVIEW_LEVELS
 
 
 def _screen_note(note: str) -> str:
