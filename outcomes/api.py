@@ -4,6 +4,9 @@
 * The same ``DashboardForm`` as the pages validates the query, so a reversed or over-long
   range, a future date, or an organisation that is not the caller's gets a 400 JSON body with
   field errors (another organisation is refused exactly like one that does not exist).
+* The range is snapped to whole, finished weeks (start to its Monday, end to the last Sunday
+  that is over), and the response's ``start`` and ``end`` are the snapped days; a range inside
+  the current week is a 400. Ranges a day apart thus give the same figures.
 * Every number comes from ``outcomes.disclosure``: strings, never exact counts.
 """
 
@@ -55,6 +58,12 @@ class ReportView(DashboardAPIView):
         responses={200: s.DisclosedReportSerializer, **ERRORS},
         tags=["outcomes"],
         summary="One organisation's dashboard over a date range, disclosure-controlled",
+        description=(
+            "The range is snapped to whole, finished weeks, Monday to Sunday: start moves back to "
+            "its Monday and end to the last Sunday that is over, so that figures for two ranges "
+            "cannot be subtracted to reveal small counts. The response's start and end are the "
+            "snapped days."
+        ),
     )
     def get(self, request: Request) -> Response:
         form = DashboardForm(request.query_params, user=request.user)

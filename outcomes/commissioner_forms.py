@@ -4,6 +4,11 @@ The same form validates the dashboard page, its CSV export and the API, so the t
 same requests with the same words. A commissioner can choose only among the organisations they
 are linked to; another organisation's id is refused exactly like an id that does not exist, so
 the refusal tells nothing about other organisations. Admins also get "all organisations".
+
+Every range is snapped to whole, finished weeks (Monday to Sunday) before anything is counted.
+Two ranges a day apart would otherwise differ by that one day's counts, and subtracting one from
+the other would undo small-count suppression; with whole weeks, such ranges give the same figures,
+and a week's figures are published only once it is over.
 """
 
 from __future__ import annotations
@@ -40,7 +45,11 @@ def organisations_visible_to(user) -> QuerySet[Organisation]:
 
 
 class DashboardForm(forms.Form):
-    """Organisation and date range (both ends inclusive, local days of the organisation)."""
+    """Organisation and date range (both ends inclusive, local days of the organisation).
+
+    Once valid, ``cleaned_data["start"]`` is a Monday and ``cleaned_data["end"]`` a Sunday before
+    today: the range snapped to whole, finished weeks (see ``snap_to_finished_weeks``).
+    """
 
     organisation = forms.ChoiceField(
         label="Organisation",
@@ -51,12 +60,12 @@ class DashboardForm(forms.Form):
     )
     start = forms.DateField(
         label="From",
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date", "aria-describedby": "range-help"}),
         error_messages={"invalid": "Enter a date."},
     )
     end = forms.DateField(
         label="To",
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date", "aria-describedby": "range-help"}),
         error_messages={"invalid": "Enter a date."},
     )
 
@@ -97,7 +106,26 @@ class DashboardForm(forms.Form):
                 "end",
                 f"Choose a range of at most {max_range_days()} days (this one is {(end - start).days + 1}).",
             )
+        if start and end and not self.has_error("start") and not self.has_error("end"):
+            self.snap_to_finished_weeks(data, start, end)
         return data
+
+    def snap_to_finished_weeks(self, data: dict, start: datetime.date, end: datetime.date) -> None:
+        """Start on the Monday of its week, end on the Sunday of the last finished week it touches."""
+        start = start - datetime.timedelta(days=start.weekday())
+        end = end + datetime.timedelta(days=6 - end.weekday())
+        if end >= self.today:  # the week is not over yet (a Sunday that is today is not over either)
+            end -= datetime.timedelta(days=7)
+        if end < start:
+            self.add_error(
+                "end",
+                "Choose a range that includes at least one finished week (Monday to Sunday); "
+                "this week's figures appear after Sunday.",
+            )
+            return
+        data["start"], data["end"] = start, end
+        # The date inputs show the range the figures are for, not the one typed.
+        self.data["start"], self.data["end"] = start.isoformat(), end.isoformat()
 
     @property
     def organisation_id(self) -> int | None:

@@ -42,8 +42,10 @@ class DisclosureRulesSerializer(serializers.Serializer):
 
 class DisclosedReportSerializer(serializers.Serializer):
     organisation = serializers.SerializerMethodField()
-    start = serializers.DateField()
-    end = serializers.DateField()
+    start = serializers.DateField(help_text="The Monday the figures start on (the asked-for start, snapped).")
+    end = serializers.DateField(
+        help_text="The Sunday the figures end on: the last whole, finished week asked for."
+    )
     time_zone = serializers.CharField()
     generated_at = serializers.DateTimeField(allow_null=True)
     rollup_through = serializers.DateField(allow_null=True, help_text="The last day the figures cover.")
@@ -64,5 +66,17 @@ class ReportQuerySerializer(serializers.Serializer):
     """For the schema only: the query is validated by outcomes.commissioner_forms.DashboardForm."""
 
     organisation = serializers.CharField(required=False, help_text='Organisation id, or "all" (admins).')
-    start = serializers.DateField(required=False, help_text="First day (default: a year before today).")
-    end = serializers.DateField(required=False, help_text="Last day, inclusive (default: today).")
+    start = serializers.DateField(
+        required=False,
+        help_text=(
+            "First day (default: a year before today). Moved back to the Monday of its week: "
+            "ranges are whole weeks, so two ranges a day apart cannot be subtracted to reveal small counts."
+        ),
+    )
+    end = serializers.DateField(
+        required=False,
+        help_text=(
+            "Last day, inclusive (default: today). Moved to the Sunday of its week, or to the Sunday "
+            "before if that week is not over; a range with no finished week is refused (400)."
+        ),
+    )

@@ -9,7 +9,7 @@ from accounts.models import Role
 from outcomes.models import RollupRun
 from tests.browser.helpers import shot
 from tests.factories import TEST_PASSWORD, OrganisationFactory, UserFactory
-from tests.outcomes.test_dashboard import START, TODAY, seed
+from tests.outcomes.test_dashboard import END, START, TODAY, seed
 
 pytestmark = pytest.mark.browser
 
@@ -39,10 +39,19 @@ def test_commissioner_reads_the_dashboard_with_suppressed_cells(page):
     page.get_by_role("link", name="Open the dashboards").click()
     page.wait_for_load_state()
 
-    page.get_by_label("From", exact=True).fill(START.isoformat())
+    # A Wednesday to today: the figures are for whole, finished weeks, and the form says so.
+    page.get_by_label("From", exact=True).fill((START + datetime.timedelta(days=2)).isoformat())
     page.get_by_label("To", exact=True).fill(TODAY.isoformat())
     page.get_by_role("button", name="Show").click()
     page.wait_for_load_state()
+    assert page.get_by_label("From", exact=True).input_value() == START.isoformat()
+    assert page.get_by_label("To", exact=True).input_value() == END.isoformat()
+    assert page.get_by_text("Ranges are whole weeks, Monday to Sunday").is_visible()
+    assert (
+        page.locator("#report-range")
+        .inner_text()
+        .startswith(f"Monday {START:%-d %b %Y} to Sunday {END:%-d %b %Y}, whole weeks")
+    )
 
     assert page.get_by_role("heading", level=1, name="Northfield University").is_visible()
     assert page.get_by_role("heading", name="Registrations by week").is_visible()

@@ -28,12 +28,18 @@ pytestmark = pytest.mark.django_db
 
 URL = reverse("outcomes:commissioner-dashboard")
 CSV_URL = reverse("outcomes:commissioner-dashboard-csv")
-TODAY = timezone.localdate()
-START = TODAY - datetime.timedelta(days=27)  # four weeks
 
 
 def monday(day: datetime.date) -> datetime.date:
     return day - datetime.timedelta(days=day.weekday())
+
+
+# Ranges are snapped to whole, finished weeks, so the tests use four of them: the same range and
+# the same expectations whatever day of the week the tests run on.
+TODAY = timezone.localdate()
+THIS_MONDAY = monday(TODAY)
+START = THIS_MONDAY - datetime.timedelta(weeks=4)  # a Monday
+END = THIS_MONDAY - datetime.timedelta(days=1)  # the last Sunday that is over
 
 
 def seed(
@@ -92,7 +98,7 @@ def seeded(organisation, southgate):
 
 
 def query(**params) -> dict:
-    return {"start": START.isoformat(), "end": TODAY.isoformat(), **params}
+    return {"start": START.isoformat(), "end": END.isoformat(), **params}
 
 
 def table_cells(html: str) -> list[str]:
@@ -222,8 +228,10 @@ def test_defaults_are_the_first_organisation_and_the_last_year(client, commissio
     assert response.status_code == 200
     html = response.content.decode()
     assert "<h1>Northfield University</h1>" in html
-    assert f'value="{TODAY.isoformat()}"' in html
-    assert f'value="{(TODAY - datetime.timedelta(days=364)).isoformat()}"' in html
+    # The last year, snapped to whole weeks: from the Monday of the week a year ago (364 days
+    # before today, both ends counted) to the last Sunday that is over.
+    assert f'value="{monday(TODAY - datetime.timedelta(days=364)).isoformat()}"' in html
+    assert f'value="{END.isoformat()}"' in html
 
 
 def read_csv(response) -> list[list[str]]:
@@ -236,7 +244,7 @@ def test_csv_holds_only_disclosed_values(client, commissioner, organisation, see
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"] == (
-        f'attachment; filename="kindred-northfield-{START.isoformat()}-{TODAY.isoformat()}.csv"'
+        f'attachment; filename="kindred-northfield-{START.isoformat()}-{END.isoformat()}.csv"'
     )
     rows = read_csv(response)
     assert rows[0] == ["Organisation", "Northfield University"]
@@ -295,5 +303,5 @@ def test_page_queries_do_not_grow_with_the_data(client, commissioner, organisati
     # The page adds three queries to the report's own fixed set: the session, the user and the
     # viewer's organisations (the form's choices). Nothing per table, row or organisation.
     with CaptureQueriesContext(connection) as report_queries:
-        organisation_report(organisation_id=organisation.pk, start=START, end=TODAY)
+        organisation_report(organisation_id=organisation.pk, start=START, end=END)
     assert small == len(report_queries) + 3

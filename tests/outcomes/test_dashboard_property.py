@@ -28,7 +28,9 @@ from tests.outcomes.test_disclosure_checker import recover, visible_small_counts
 pytestmark = pytest.mark.django_db
 
 TODAY = timezone.localdate()
-START = TODAY - datetime.timedelta(days=34)  # five or six weeks
+# Five whole, finished weeks (ranges are snapped to them): Monday to the last Sunday that is over.
+START = TODAY - datetime.timedelta(days=TODAY.weekday(), weeks=5)
+END = START + datetime.timedelta(days=34)
 small = st.one_of(st.integers(0, 9), st.integers(0, 9), st.integers(0, 60))
 
 
@@ -75,12 +77,11 @@ def write_population(organisation, population: dict) -> None:
             replies=replies,
             reactions=reactions,
         )
-    monday = START - datetime.timedelta(days=START.weekday())
     for week, active in enumerate(population["weekly_active"]):
         ActivePeriod.objects.create(
             organisation=organisation,
             kind=PeriodKind.WEEK,
-            start=monday + datetime.timedelta(days=7 * week),
+            start=START + datetime.timedelta(days=7 * week),
             active_members=active,
         )
 
@@ -109,7 +110,7 @@ def as_disclosed(table: dict) -> DisclosedTable:
 def test_no_output_shows_or_leaks_a_small_count(client, commissioner, organisation, population):
     rules = disclosure_rules()
     write_population(organisation, population)
-    params = {"organisation": organisation.pk, "start": START.isoformat(), "end": TODAY.isoformat()}
+    params = {"organisation": organisation.pk, "start": START.isoformat(), "end": END.isoformat()}
     client.force_login(commissioner)
 
     page = client.get(reverse("outcomes:commissioner-dashboard"), params)
