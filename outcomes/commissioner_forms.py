@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from accounts.models import Organisation, Role
 from accounts.permissions import check_role
+from outcomes.rollups import rollup_through
 
 ALL_ORGANISATIONS = "all"
 DEFAULT_MAX_RANGE_DAYS = 731  # two years, inclusive of both ends
@@ -116,6 +117,19 @@ class DashboardForm(forms.Form):
         end = end + datetime.timedelta(days=6 - end.weekday())
         if end >= self.today:  # the week is not over yet (a Sunday that is today is not over either)
             end -= datetime.timedelta(days=7)
+        # Nor is a week the rollups have not finished (its Sunday is rolled up the night after):
+        # shown before and after that night, the two versions would differ by one day's counts.
+        through = rollup_through()
+        finished_end = end
+        while through is not None and end > through and end >= start:
+            end -= datetime.timedelta(days=7)
+        if end < start <= finished_end:
+            self.add_error(
+                "end",
+                f"Figures are ready up to {through:%-d %b %Y}; choose a range that includes a whole "
+                "week (Monday to Sunday) up to then.",
+            )
+            return
         if end < start:
             self.add_error(
                 "end",

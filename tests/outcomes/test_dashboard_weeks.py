@@ -12,12 +12,13 @@ import datetime
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import escape
 from rest_framework.test import APIClient
 
 from community.models import Space
 from outcomes.commissioner_forms import DashboardForm
-from outcomes.models import OrganisationDay, SpaceDay
+from outcomes.models import OrganisationDay, RollupRun, SpaceDay
 from tests.outcomes.test_dashboard import (  # noqa: F401 (fixtures)
     CSV_URL,
     END,
@@ -156,6 +157,32 @@ def test_a_range_inside_this_week_is_refused_with_no_figures(client, api, commis
     assert body["errors"] == {"end": [NOT_A_WHOLE_WEEK]}
     assert body["detail"] == NOT_A_WHOLE_WEEK
     assert "tables" not in body
+
+
+def test_a_week_whose_sunday_is_not_rolled_up_yet_is_left_out(api, organisation):
+    """The night after a Sunday rolls it up; until then that week would show without it, and
+    the two versions would differ by the Sunday's counts."""
+    RollupRun.objects.all().delete()
+    RollupRun.objects.create(
+        first_day=START, last_day=END - DAY, started_at=timezone.now(), finished_at=timezone.now(), rows=1
+    )
+    body = api.get(REPORT, _params(organisation, START, TODAY)).json()
+    assert (body["start"], body["end"]) == (START.isoformat(), (END - 7 * DAY).isoformat())
+
+
+def test_a_range_the_rollups_have_not_reached_says_how_far_they_are(api, organisation):
+    RollupRun.objects.all().delete()
+    through = START - 10 * DAY
+    RollupRun.objects.create(
+        first_day=through, last_day=through, started_at=timezone.now(), finished_at=timezone.now(), rows=1
+    )
+    response = api.get(REPORT, _params(organisation, START, END))
+    assert response.status_code == 400
+    assert response.json()["errors"]["end"] == [
+        f"Figures are ready up to {through:%-d %b %Y}; choose a range that includes a whole week "
+        "(Monday to Sunday) up to then."
+    ]
+    assert "tables" not in response.json()
 
 
 def test_the_default_range_is_whole_weeks(client, api, commissioner, organisation):
