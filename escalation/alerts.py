@@ -30,7 +30,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ImproperlyConfigured
-from django.core.mail import send_mail
+from django.core.mail import get_connection, send_mail
 from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
@@ -82,6 +82,13 @@ def backoff(attempt: int) -> timedelta:
     """Wait before try ``attempt + 1``: 5 s, 10 s, 20 s ... capped well below the visibility timeout."""
     base = float(getattr(settings, "ESCALATION_DELIVERY_BACKOFF_SECONDS", 5))
     return timedelta(seconds=min(base * (2 ** max(attempt - 1, 0)), 120))
+
+
+def email_timeout() -> float:
+    """EMAIL_TIMEOUT, else the webhook and SMS gateway timeout (ESCALATION_HTTP_TIMEOUT, 5 s)."""
+    # Django's SMTP backend waits forever by default (EMAIL_TIMEOUT = None): one silent mail
+    # server would hold the alerts worker, or the sweeper sending inline on the triage worker.
+    return getattr(settings, "EMAIL_TIMEOUT", None) or getattr(settings, "ESCALATION_HTTP_TIMEOUT", 5)
 
 
 def ack_link_max_age() -> int:
@@ -204,7 +211,12 @@ def _send_email(alert: Alert) -> bool:
         ]
     )
     send_mail(
-        f"[Kindred] Crisis alert: case {alert.case_id}", body, None, [recipient.email], fail_silently=False
+        f"[Kindred] Crisis alert: case {alert.case_id}",
+        body,
+        None,
+        [recipient.email],
+        fail_silently=False,
+        connection=get_connection(timeout=email_timeout()),
     )
     return True
 

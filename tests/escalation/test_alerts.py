@@ -414,6 +414,40 @@ def test_one_click_acknowledge_from_the_dashboard(client, member, rota, primary,
     assert again.json()["changed"] is False
 
 
+def test_email_to_a_silent_mail_server_times_out_and_is_retried(settings, member, rota):
+    """SMTP waits forever by default; an alert email gives up after the gateway timeout."""
+    import socket
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    accepted, done = [], threading.Event()
+
+    def silent_server():  # accepts, never says hello, hangs up after 5 s (so a bug fails, not hangs)
+        conn, _ = listener.accept()
+        accepted.append(conn)
+        done.wait(timeout=5)
+        conn.close()
+
+    server = threading.Thread(target=silent_server, daemon=True)
+    server.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", listener.getsockname()[1]
+    settings.EMAIL_TIMEOUT = None
+    settings.ESCALATION_HTTP_TIMEOUT = 0.5
+    try:
+        open_case(member)
+        started = time.monotonic()
+        delivery = alerts.delivery_send(delivery_id=DeliveryAttempt.objects.get(channel="email").pk)
+        elapsed = time.monotonic() - started
+    finally:
+        done.set()
+        server.join(timeout=10)
+        listener.close()
+    assert len(accepted) == 1
+    assert elapsed < 3
+    assert delivery.status == "retrying"
+    assert "timed out" in delivery.last_error
+
+
 def test_email_alert_can_be_switched_off_by_the_clinician(member, rota, primary):
     from django.core import mail
 
