@@ -22,6 +22,7 @@ import hashlib
 import hmac
 import json
 import logging
+import time
 import urllib.error
 import urllib.request
 from datetime import datetime, timedelta
@@ -29,8 +30,9 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ImproperlyConfigured
-from django.core.mail import send_mail
+from django.core.mail import get_connection, send_mail
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -80,6 +82,13 @@ def backoff(attempt: int) -> timedelta:
     """Wait before try ``attempt + 1``: 5 s, 10 s, 20 s ... capped well below the visibility timeout."""
     base = float(getattr(settings, "ESCALATION_DELIVERY_BACKOFF_SECONDS", 5))
     return timedelta(seconds=min(base * (2 ** max(attempt - 1, 0)), 120))
+
+
+def email_timeout() -> float:
+    """EMAIL_TIMEOUT, else the webhook and SMS gateway timeout (ESCALATION_HTTP_TIMEOUT, 5 s)."""
+    # Django's SMTP backend waits forever by default (EMAIL_TIMEOUT = None): one silent mail
+    # server would hold the alerts worker, or the sweeper sending inline on the triage worker.
+    return getattr(settings, "EMAIL_TIMEOUT", None) or getattr(settings, "ESCALATION_HTTP_TIMEOUT", 5)
 
 
 def ack_link_max_age() -> int:
@@ -202,7 +211,12 @@ def _send_email(alert: Alert) -> bool:
         ]
     )
     send_mail(
-        f"[Kindred] Crisis alert: case {alert.case_id}", body, None, [recipient.email], fail_silently=False
+        f"[Kindred] Crisis alert: case {alert.case_id}",
+        body,
+        None,
+        [recipient.email],
+        fail_silently=False,
+        connection=get_connection(timeout=email_timeout()),
     )
     return True
 
@@ -331,34 +345,64 @@ def delivery_send(
 
 
 REDRIVE_GRACE = timedelta(seconds=30)
+# A delivery the sweeper re-queued is not re-queued again for this long: while the alerts worker
+# is backlogged, every 10 s tick would otherwise add one more message for the same delivery. It
+# is no longer than REDRIVE_GRACE: a retry scheduled after a re-queue is due later than that
+# re-queue, so by the time the retry counts as lost (REDRIVE_GRACE past due) the lease has run out.
+REQUEUE_LEASE = timedelta(seconds=30)
 SEND_INLINE_AFTER = timedelta(seconds=90)
+# The sweeper runs on the triage worker: inline sending stops starting new sends once this much
+# of a tick is spent (one send that began in time may still take up to its gateway timeout,
+# ESCALATION_HTTP_TIMEOUT), so stranded alerts never hold post screening up for long.
+INLINE_SEND_BUDGET = timedelta(seconds=5)
+_clock = time.monotonic
 
 
 def deliveries_redrive(
     *,
     now: datetime | None = None,
     grace: timedelta = REDRIVE_GRACE,
+    lease: timedelta = REQUEUE_LEASE,
     inline_after: timedelta = SEND_INLINE_AFTER,
+    inline_budget: timedelta = INLINE_SEND_BUDGET,
     limit: int = 200,
     inline_limit: int = 20,
 ) -> int:
     """Re-drive deliveries whose task was lost (due for longer than ``grace``). Runs every beat tick.
 
     A lost delivery is queued again on the ``alerts`` queue, so a slow gateway never holds up
-    the sweeper. One that is still unsent ``inline_after`` its due time -- the alerts queue has
-    no worker, or the broker keeps losing it -- is sent here and now, at most ``inline_limit``
-    per tick: a stranded alert is a silent safety failure, a slower tick is not.
+    the sweeper, and ``requeued_at`` takes a lease on it: it is not queued again within ``lease``.
+    One that is still unsent ``inline_after`` its due time -- the alerts queue has no worker, or
+    the broker keeps losing it -- is sent here and now, most overdue first, at most
+    ``inline_limit`` per tick and no new send once ``inline_budget`` is spent: a stranded alert
+    is a silent safety failure, but so is a triage worker blocked on gateways. What is left is
+    sent on the next tick. Returns how many deliveries were tried inline or queued.
     """
     now = now or timezone.now()
-    due = list(
-        DeliveryAttempt.objects.filter(
-            status__in=[DeliveryStatus.PENDING, DeliveryStatus.RETRYING], next_attempt_at__lte=now - grace
-        )
-        .order_by("next_attempt_at")
-        .values_list("pk", "next_attempt_at")[:limit]
+    due = DeliveryAttempt.objects.filter(
+        status__in=[DeliveryStatus.PENDING, DeliveryStatus.RETRYING], next_attempt_at__lte=now - grace
     )
-    stranded = [pk for pk, due_at in due if due_at <= now - inline_after][:inline_limit]
-    lost = [pk for pk, due_at in due if due_at > now - inline_after]
+    # Stranded ones are sent whatever their lease says: the re-queue evidently did not work.
+    # next_attempt_at stays the original due time through re-queues, so this clock keeps running.
+    stranded = list(
+        due.filter(next_attempt_at__lte=now - inline_after)
+        .order_by("next_attempt_at", "pk")
+        .values_list("pk", flat=True)[:inline_limit]
+    )
+    with transaction.atomic():
+        # Claim the lease under a row lock, skipping locked rows: a concurrent tick has them, or
+        # the alerts worker is sending one right now (delivery_send holds its lock while it sends).
+        lost = list(
+            due.filter(next_attempt_at__gt=now - inline_after)
+            .filter(Q(requeued_at__isnull=True) | Q(requeued_at__lte=now - lease))
+            .order_by("next_attempt_at", "pk")
+            .select_for_update(skip_locked=True, of=("self",))
+            .values_list("pk", flat=True)[:limit]
+        )
+        DeliveryAttempt.objects.filter(pk__in=lost).update(requeued_at=now)
+    # Published after the lease is committed. Should publishing fail, the delivery waits one
+    # lease for the next try, or is sent inline once stranded; it is never dropped.
+    queue_deliveries(lost)
     if stranded:
         logger.error(
             "%d alert deliveries unsent %ds after they were due (is a worker consuming the alerts "
@@ -366,10 +410,21 @@ def deliveries_redrive(
             len(stranded),
             inline_after.total_seconds(),
         )
+    started, sent_inline = _clock(), 0
     for delivery_id in stranded:
+        # Checked between sends, not before the first: every tick makes progress.
+        if sent_inline and _clock() - started >= inline_budget.total_seconds():
+            logger.error(
+                "Inline alert sending stopped after %.1fs (budget %ds); %d stranded deliveries "
+                "wait for the next tick",
+                _clock() - started,
+                inline_budget.total_seconds(),
+                len(stranded) - sent_inline,
+            )
+            break
         try:
             delivery_send(delivery_id=delivery_id, now=now)
         except Exception:
             logger.exception("Re-driving delivery %s failed", delivery_id)
-    queue_deliveries(lost)
-    return len(stranded) + len(lost)
+        sent_inline += 1
+    return sent_inline + len(lost)

@@ -324,6 +324,11 @@ class DeliveryAttempt(models.Model):
     errors = models.JSONField(default=list, blank=True, help_text="Every failed try: time and error.")
     created_at = models.DateTimeField(default=timezone.now)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
+    requeued_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the sweeper last put it back on the alerts queue (not again for a lease).",
+    )
     delivered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
