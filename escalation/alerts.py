@@ -85,10 +85,13 @@ def backoff(attempt: int) -> timedelta:
 
 
 def email_timeout() -> float:
-    """EMAIL_TIMEOUT, else the webhook and SMS gateway timeout (ESCALATION_HTTP_TIMEOUT, 5 s)."""
-    # Django's SMTP backend waits forever by default (EMAIL_TIMEOUT = None): one silent mail
-    # server would hold the alerts worker, or the sweeper sending inline on the triage worker.
-    return getattr(settings, "EMAIL_TIMEOUT", None) or getattr(settings, "ESCALATION_HTTP_TIMEOUT", 5)
+    """The shorter of EMAIL_TIMEOUT and the webhook and SMS gateway timeout (ESCALATION_HTTP_TIMEOUT, 5 s)."""
+    # An unset EMAIL_TIMEOUT makes Django's SMTP backend wait forever: one silent mail server
+    # would hold the alerts worker, or the sweeper sending inline on the triage worker. An alert
+    # that cannot go now is retried with backoff, so it waits no longer than the gateways.
+    gateway = getattr(settings, "ESCALATION_HTTP_TIMEOUT", 5)
+    mail = getattr(settings, "EMAIL_TIMEOUT", None)
+    return min(mail, gateway) if mail else gateway
 
 
 def ack_link_max_age() -> int:

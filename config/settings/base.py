@@ -227,6 +227,9 @@ CELERY_BEAT_SCHEDULE = {
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
+# Django's SMTP connection waits forever by default; a silent mail server must not hang a
+# request (password reset, signup) or a worker (digests, alerts).
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", default="Kindred <no-reply@kindred.invalid>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
