@@ -43,10 +43,6 @@ def on_duty(now: datetime) -> dict[str, list]:
     return by_tier
 
 
-def staffed_tiers(now: datetime) -> frozenset[str]:
-    return frozenset(tier for tier, people in on_duty(now).items() if people)
-
-
 @dataclass(frozen=True)
 class Gap:
     start: datetime

@@ -136,7 +136,10 @@ def post_assess(*, post_id: int, now: datetime | None = None) -> RiskAssessment 
     now = now or timezone.now()
     # The semantic stage is slow, so it reads the text before the row lock is taken; if the text
     # changed in between (an edit, which is assessed in its own turn), the rules read it alone.
-    reading, read_body = None, None
+    # It only ever raises the rules' level, so where the rules already read imminent it is not
+    # consulted: the crisis case and the clinicians' alert do not wait ~20 ms for a model that
+    # can change nothing.
+    reading, read_body, read_screening = None, None, None
     if engine.semantic_enabled():
         read_body = Post.objects.filter(pk=post_id).values_list("body", flat=True).first()
         if (
@@ -145,7 +148,9 @@ def post_assess(*, post_id: int, now: datetime | None = None) -> RiskAssessment 
                 post_id=post_id, content_hash=engine.content_hash(read_body)
             ).exists()
         ):
-            reading = engine.semantic_reading(read_body)
+            read_screening = engine.screen(read_body)
+            if read_screening.level != RiskLevel.IMMINENT:
+                reading = engine.semantic_reading(read_body)
     post = Post.objects.select_for_update().select_related("author").filter(pk=post_id).first()
     if post is None:
         return None
@@ -157,9 +162,10 @@ def post_assess(*, post_id: int, now: datetime | None = None) -> RiskAssessment 
         health.record_success(now=now)
         return existing
 
-    screening = engine.screen(post.body)
-    if reading is not None and read_body == post.body:
-        screening = engine.raise_by_semantic(screening, reading)
+    if read_screening is not None and read_body == post.body:
+        screening = engine.raise_by_semantic(read_screening, reading)
+    else:
+        screening = engine.screen(post.body)
     try:
         with transaction.atomic():
             assessment = RiskAssessment.objects.create(
@@ -476,7 +482,7 @@ def concerns_sweep_unhanded(*, now: datetime | None = None, limit: int = 200) ->
     return done
 
 
-def _recipients(case: CrisisCase, target: str, now: datetime, config: PolicyConfig) -> list:
+def _recipients(case: CrisisCase, target: str, config: PolicyConfig, roster: dict[str, list]) -> list:
     User = get_user_model()
     if target == ASSIGNEE:
         if case.assignee_id and case.assignee.is_active:
@@ -491,11 +497,14 @@ def _recipients(case: CrisisCase, target: str, now: datetime, config: PolicyConf
             .filter(models.Q(pk__in=lead_ids) | models.Q(role=Role.ADMIN))
             .order_by("pk")
         )
-    return selectors.on_duty(now).get(target, [])
+    return roster.get(target, [])
 
 
-def _alert_round(case: CrisisCase, *, target: str, now: datetime, config: PolicyConfig) -> list[Alert]:
-    recipients = _recipients(case, target, now, config)
+def _alert_round(
+    case: CrisisCase, *, target: str, now: datetime, config: PolicyConfig, roster: dict[str, list]
+) -> list[Alert]:
+    """Alert ``target``'s people; ``roster`` is who is on duty now by tier (``selectors.on_duty``)."""
+    recipients = _recipients(case, target, config, roster)
     if not recipients:
         detail = f"Nobody to alert for case {case.pk} at step '{target}'."
         Hazard.objects.create(kind=HazardKind.NO_RECIPIENTS, case=case, detail=detail)
@@ -528,13 +537,14 @@ def _alert_round(case: CrisisCase, *, target: str, now: datetime, config: Policy
 def _apply_policy(case: CrisisCase, *, now: datetime) -> None:
     """Ask the pure policy what to do now and do it (the caller holds the case's row lock)."""
     config = PolicyConfig.from_settings()
+    roster = selectors.on_duty(now)  # once: it decides the staffed tiers and this round's recipients
     state = PolicyState(
         status=case.status,
         step=case.escalation_step,
         last_alert_at=case.last_alert_at,
         acknowledged_at=case.acknowledged_at,
         needs_reack=case.needs_reack,
-        staffed=selectors.staffed_tiers(now),
+        staffed=frozenset(tier for tier, people in roster.items() if people),
         has_duty_leads=permissions.duty_leads().exists(),
     )
     decision = decide(state, now, config)
@@ -546,7 +556,7 @@ def _apply_policy(case: CrisisCase, *, now: datetime) -> None:
             _event(case, CaseEventKind.HAZARD, data={"hazard": action.hazard, "detail": action.detail})
             logger.warning("Crisis hazard on case %s: %s", case.pk, action.detail)
         elif action.kind == "alert":
-            _alert_round(case, target=action.target, now=now, config=config)
+            _alert_round(case, target=action.target, now=now, config=config, roster=roster)
     case.last_alert_at = decision.last_alert_at
     case.needs_reack = decision.needs_reack
     case.next_action_at = decision.next_action_at

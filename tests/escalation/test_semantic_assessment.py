@@ -46,10 +46,27 @@ def test_a_veiled_plan_the_rules_miss_is_raised_held_and_opens_a_case(thread, ot
 @needs_model
 @override_settings(ESCALATION_SEMANTIC_TRIAGE=True)
 def test_the_semantic_stage_never_lowers_what_the_rules_read(thread, other_member):
+    from tests.escalation.conftest import HIGH_TEXT
+
+    assert engine.screen(HIGH_TEXT).level == "high"
+    post = reply(thread, other_member, HIGH_TEXT)
+    assessment = services.post_assess(post_id=post.pk)
+    assert "+sem." in assessment.engine_version  # the stage read it
+    assert assessment.level in ("high", "imminent")
+
+
+@needs_model
+@override_settings(ESCALATION_SEMANTIC_TRIAGE=True)
+def test_where_the_rules_read_imminent_the_case_does_not_wait_for_the_stage(thread, other_member, rota):
+    # The stage only raises; above imminent there is nothing to raise to, so it is not consulted.
     from tests.escalation.conftest import IMMINENT_TEXT
 
     post = reply(thread, other_member, IMMINENT_TEXT)
-    assert services.post_assess(post_id=post.pk).level == "imminent"
+    assessment = services.post_assess(post_id=post.pk)
+    assert assessment.level == "imminent"
+    assert "+sem." not in assessment.engine_version
+    assert not [rule for rule in assessment.rules if rule["rule_id"] == "semantic"]
+    assert CrisisCase.objects.filter(member=other_member).exists()
 
 
 def test_switched_off_the_rules_alone_assess(thread, other_member):
