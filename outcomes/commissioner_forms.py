@@ -14,6 +14,7 @@ and a week's figures are published only once it is over.
 from __future__ import annotations
 
 import datetime
+from zoneinfo import ZoneInfo
 
 from django import forms
 from django.conf import settings
@@ -22,7 +23,7 @@ from django.utils import timezone
 
 from accounts.models import Organisation, Role
 from accounts.permissions import check_role
-from outcomes.rollups import rollup_through
+from outcomes.rollups import default_time_zone, rollup_through
 
 ALL_ORGANISATIONS = "all"
 DEFAULT_MAX_RANGE_DAYS = 731  # two years, inclusive of both ends
@@ -71,12 +72,15 @@ class DashboardForm(forms.Form):
     )
 
     def __init__(self, data=None, *, user, today: datetime.date | None = None, **kwargs) -> None:
-        self.today = today or timezone.localdate()
         self.organisations = list(organisations_visible_to(user).only("id", "name", "slug", "time_zone"))
         self.is_admin = user.role == Role.ADMIN
         choices = [(str(org.pk), org.name) for org in self.organisations]
         if self.is_admin:
             choices.insert(0, (ALL_ORGANISATIONS, "All organisations"))
+        asked_for = (data.get("organisation") if data is not None else "") or (
+            choices[0][0] if choices else ""
+        )
+        self.today = today or self.local_today(asked_for)
         if data is not None:
             # Fill in what was left out, so "?organisation=3" alone shows the default range.
             data = data.copy()
@@ -85,6 +89,25 @@ class DashboardForm(forms.Form):
                     data[name] = value
         super().__init__(data, **kwargs)
         self.fields["organisation"].choices = choices
+
+    def local_today(self, organisation: str) -> datetime.date:
+        """Today in the organisation's time zone: its days are the ones its figures count.
+
+        For all organisations, the earliest of their todays (a day is over only once it is over
+        everywhere); for an organisation this user cannot choose, UTC's (the form refuses it).
+        """
+        if organisation == ALL_ORGANISATIONS:
+            zones = {org.time_zone or default_time_zone() for org in self.organisations} | {
+                default_time_zone()
+            }
+        else:
+            zones = {
+                org.time_zone or default_time_zone()
+                for org in self.organisations
+                if str(org.pk) == organisation
+            }
+        now = timezone.now()
+        return min((timezone.localdate(now, ZoneInfo(zone)) for zone in zones), default=now.date())
 
     def defaults(self, choices: list[tuple[str, str]]) -> dict[str, str]:
         return {

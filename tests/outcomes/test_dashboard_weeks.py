@@ -238,3 +238,44 @@ def test_a_past_day_is_its_whole_week(commissioner, organisation):
     form = _form(commissioner, A_MONDAY, start=wednesday.isoformat(), end=wednesday.isoformat())
     assert form.is_valid(), form.errors
     assert (form.cleaned_data["start"], form.cleaned_data["end"]) == (A_MONDAY - 7 * DAY, SUNDAY_BEFORE)
+
+
+# -- "today" is the organisation's own ------------------------------------------------------------
+
+# Sunday 8 November 2026, 12:00 UTC: still Sunday in London, already Monday 01:00 in Auckland.
+NOON_SUNDAY_UTC = datetime.datetime(2026, 11, 8, 12, 0, tzinfo=datetime.UTC)
+THAT_SUNDAY = datetime.date(2026, 11, 8)
+
+
+@pytest.fixture
+def at_noon_sunday_utc(monkeypatch):
+    monkeypatch.setattr(timezone, "now", lambda: NOON_SUNDAY_UTC)
+
+
+@pytest.mark.usefixtures("at_noon_sunday_utc")
+def test_a_week_is_over_when_it_is_over_in_the_organisations_time_zone(commissioner, organisation):
+    organisation.time_zone = "Pacific/Auckland"
+    organisation.save(update_fields=["time_zone"])
+    ask = {"organisation": str(organisation.pk), "start": "2026-10-05"}
+    form = DashboardForm({**ask, "end": "2026-11-09"}, user=commissioner)  # Auckland's today
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data["end"] == THAT_SUNDAY  # over in Auckland, though not yet in London
+
+    organisation.time_zone = "Europe/London"
+    organisation.save(update_fields=["time_zone"])
+    form = DashboardForm({**ask, "end": "2026-11-09"}, user=commissioner)
+    assert not form.is_valid()
+    assert "in the future" in form.errors["end"][0]
+    form = DashboardForm({**ask, "end": THAT_SUNDAY.isoformat()}, user=commissioner)
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data["end"] == THAT_SUNDAY - 7 * DAY  # London's Sunday is not over
+
+
+@pytest.mark.usefixtures("at_noon_sunday_utc")
+def test_for_all_organisations_a_day_is_over_only_when_it_is_over_everywhere(admin_user, organisation):
+    organisation.time_zone = "Pacific/Auckland"
+    organisation.save(update_fields=["time_zone"])
+    form = DashboardForm({"organisation": "all", "start": "2026-10-05", "end": "2026-11-08"}, user=admin_user)
+    assert form.today == THAT_SUNDAY  # London's (the unaffiliated members' zone) is the earliest
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data["end"] == THAT_SUNDAY - 7 * DAY
