@@ -289,12 +289,15 @@ def _send(delivery: DeliveryAttempt) -> bool:
 
 
 def delivery_send(
-    *, delivery_id: int, now: datetime | None = None, force: bool = False
+    *, delivery_id: int, now: datetime | None = None, force: bool = False, skip_locked: bool = False
 ) -> DeliveryAttempt | None:
     """Send one delivery if it is still due. Idempotent; records success or the failure.
 
-    Returns the row. A failure leaves it ``retrying`` with ``next_attempt_at`` set (the caller
-    schedules the retry) or ``failed`` after the last attempt (a hazard is logged).
+    ``skip_locked``: if another process holds the row (it is sending it right now), return None at
+    once instead of waiting for it -- for the sweeper, which must not stall behind a gateway.
+    Returns the row (None if it does not exist, or is skipped). A failure leaves it ``retrying``
+    with ``next_attempt_at`` set (the caller schedules the retry) or ``failed`` after the last
+    attempt (a hazard is logged).
     """
     now = now or timezone.now()
     with transaction.atomic():
@@ -302,7 +305,7 @@ def delivery_send(
         # a gateway that hangs would block every new alert to that clinician -- and the triage
         # worker writing it -- for as long as the call takes.
         delivery = (
-            DeliveryAttempt.objects.select_for_update(of=("self",))
+            DeliveryAttempt.objects.select_for_update(of=("self",), skip_locked=skip_locked)
             .select_related("alert__case", "alert__recipient")
             .filter(pk=delivery_id)
             .first()
@@ -426,7 +429,10 @@ def deliveries_redrive(
             )
             break
         try:
-            delivery_send(delivery_id=delivery_id, now=now)
+            # Skip one the alerts worker is sending right now (its row is locked): waiting would
+            # hold this tick up to a gateway timeout, and the worker records how it went.
+            if delivery_send(delivery_id=delivery_id, now=now, skip_locked=True) is None:
+                continue
         except Exception:
             logger.exception("Re-driving delivery %s failed", delivery_id)
         sent_inline += 1
