@@ -14,6 +14,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from accounts.regions import DEFAULT_REGION, REGION_CHOICES
+from accounts.validators import validate_time_zone
 
 
 class Role(models.TextChoices):
@@ -32,7 +33,7 @@ class Organisation(models.Model):
 
     name = models.CharField(max_length=200, unique=True)
     slug = models.SlugField(max_length=80, unique=True)
-    time_zone = models.CharField(max_length=64, default="Europe/London")
+    time_zone = models.CharField(max_length=64, default="Europe/London", validators=[validate_time_zone])
     eligible_email_domains = models.JSONField(
         default=list,
         blank=True,

@@ -7,6 +7,7 @@ Django validator wraps it.
 from __future__ import annotations
 
 import re
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.core.exceptions import ValidationError
 
@@ -102,3 +103,14 @@ def validate_staff_pseudonym(value: str) -> None:
     problem = pseudonym_problem(value, allow_staff_words=True)
     if problem:
         raise ValidationError(problem, code="pseudonym_identifying")
+
+
+def validate_time_zone(value: str) -> None:
+    """An IANA time zone name ("Europe/London"); an organisation's days and weeks are counted in it."""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValidationError(
+            f"“{value}” is not a time zone; use an IANA name such as Europe/London or America/New_York.",
+            code="invalid_time_zone",
+        ) from None

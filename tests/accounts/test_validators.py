@@ -1,7 +1,12 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from accounts.validators import pseudonym_problem, validate_pseudonym, validate_staff_pseudonym
+from accounts.validators import (
+    pseudonym_problem,
+    validate_pseudonym,
+    validate_staff_pseudonym,
+    validate_time_zone,
+)
 
 
 @pytest.mark.parametrize(
@@ -83,3 +88,35 @@ def test_members_cannot_pass_as_staff_but_staff_may(pseudonym):
 def test_staff_pseudonyms_still_refuse_identifying_details():
     with pytest.raises(ValidationError):
         validate_staff_pseudonym("guide@kindred.org")
+
+
+@pytest.mark.parametrize("zone", ["Europe/London", "America/New_York", "Pacific/Auckland", "UTC"])
+def test_time_zones_by_their_iana_name_are_accepted(zone):
+    validate_time_zone(zone)
+
+
+@pytest.mark.parametrize("zone", ["London", "GMT+1 London", "", "../etc/passwd", "Europe/Londn"])
+def test_anything_else_is_refused_with_an_example(zone):
+    with pytest.raises(ValidationError, match="Europe/London"):
+        validate_time_zone(zone)
+
+
+@pytest.mark.django_db
+def test_an_organisation_with_a_misspelt_time_zone_is_refused_and_not_saved(admin_client, organisation):
+    # A zone no rollup or dashboard could read would break the nightly rollups for everyone.
+    from django.urls import reverse
+
+    url = reverse("admin:accounts_organisation_change", args=[organisation.pk])
+    response = admin_client.post(
+        url,
+        {
+            "name": organisation.name,
+            "slug": organisation.slug,
+            "time_zone": "London",
+            "eligible_email_domains": "[]",
+        },
+    )
+    assert response.status_code == 200
+    assert "is not a time zone" in response.content.decode()
+    organisation.refresh_from_db()
+    assert organisation.time_zone == "Europe/London"
