@@ -45,7 +45,7 @@ _FIRST_PASS_CONTEXT = frozenset({"distress", "laughter", "media"})
 # Cues the engine asks about anywhere in a post (_Context.any); every other cue only matters
 # near a rule match.
 _ANYWHERE_CONTEXT = frozenset(
-    {"support", "concrete_other", "recovery", "you_subject", "sincerity", "easing", "danger_now"}
+    {"support", "concrete_other", "recovery", "you_subject", "sincerity", "easing", "danger_now", "reassured"}
 )
 _PAST_MARKERS = frozenset({"since", "last", "from", "desde", "depuis", "seit", "od"})
 # First words of active-ideation matches that name a state or a topic, not an act.
@@ -602,7 +602,10 @@ class Engine:
             return
         if h.subject == "you":
             h.subject = "self"
-        explicit_self = rule.person == "self" or (h.subject == "self" and c.explicit_self(h.first))
+        # An act said with its own "my" ("gave my guitar to", "updated my will") is the author's.
+        explicit_self = rule.person == "self" or (
+            h.subject == "self" and c.explicit_self(h.first, through=h.last if rule.act else None)
+        )
         # "Reading about..." is a topic, unless the post says it is not ("not for a project").
         topic = c.in_sentence("media", sentence) or c.in_sentence("info", sentence)
         if not explicit_self and topic and not c.any("sincerity"):
@@ -670,7 +673,12 @@ class Engine:
         if rule.id == "AT-PAST" and c.w.words[h.first] in ("kiled", "tok"):
             # "killed himself", "took her own life": a death, not a danger; fresh grief is followed up.
             return "moderate" if time in ("now", "recent_days") else "low"
-        danger = c.any("danger_now") or c.in_sentence("timeline", c.sentence[h.first])
+        # A bare "right now" beside "seems fine", "texting me like normal" is where they are, not a danger.
+        danger = (
+            c.unreachable()
+            or (c.any("danger_now") and not c.any("reassured"))
+            or c.in_sentence("timeline", c.sentence[h.first])
+        )
         if category == "attempt_in_progress":
             if rule.tense == "progress":
                 return "imminent" if time not in ("recent_days", "recent_weeks") else "high"
@@ -719,8 +727,13 @@ class Engine:
             # trivial topic ("I'm done with football") is that frame; a real signal is not.
             loose = h.rule.category in ("timeline_intent", "preparation_farewell")
             danger = h.subject == "other" and c.any("danger_now")  # no harmless reading
+            # Final arrangements beside a real intent stay, whatever they were given to ("boxed
+            # up my books for the charity shop ... nothing left except the last part").
+            kept_arrangement = (
+                h.rule.category == "preparation_farewell" and h.subject == "self" and strong_self
+            )
             if not danger and (
-                c.in_sentence("harmless", sentence)
+                (c.in_sentence("harmless", sentence) and not kept_arrangement)
                 or (
                     loose
                     and not strong_self
@@ -919,8 +932,11 @@ class _Context:
         """ "going to", "will", "me voy a" right before the signal: intent, not only a thought."""
         return bool(self._before("intent", first, 3))
 
-    def explicit_self(self, first: int) -> bool:
+    def explicit_self(self, first: int, through: int | None = None) -> bool:
+        """ "I" or "my" before the signal in its sentence (or, ``through`` given, inside it too)."""
         sentence = self.sentence[first]
+        if through is not None and any(first <= a <= through for a, _ in self.ctx.get("self_subject", ())):
+            return True
         return any(
             self.sentence[a] == sentence for a, _ in self._before("self_subject", first, _SUBJECT_WINDOW)
         )

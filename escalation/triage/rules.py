@@ -61,6 +61,7 @@ CONTEXT_NAMES = (
     "harmless",
     "thinking",
     "danger_now",
+    "reassured",
     "intent",
     "distress",
 )

@@ -120,3 +120,49 @@ def test_apostrophe_slang_is_read_before_the_apostrophe_is_dropped():
 def test_a_method_question_to_anyone_is_research_not_an_address():
     assert level("does anyone know if a fall from the sixth floor window would definitely kill you") == "high"
     assert level("If you're thinking of jumping off the bridge, please reach out. You matter.") == "none"
+
+
+# Rules 2025.11.17: the general causes of the first reading of the 22-* probe (worded apart from it).
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Final arrangements beside a real intent stay, whatever frame the giving-away is in; the
+        # same giving-away beside a move is harmless.
+        (
+            "Dropped my vinyl at the charity shop and gave my bike to my cousin. "
+            "Soon I won't have to deal with any of it.",
+            "imminent",
+        ),
+        (
+            "Dropped my old vinyl at the charity shop and gave my bike to my cousin. "
+            "Clearing out before the move!",
+            "none",
+        ),
+        # Someone else's preparation is high; a bare "right now" beside "seems fine" is where they
+        # are, not a danger; not answering is.
+        (
+            "My brother has been giving his guitars away and said 'you'll know where the paperwork is'. "
+            "He's at the pub right now and seems fine.",
+            "high",
+        ),
+        (
+            "My brother has been giving his guitars away and said 'you'll know where the paperwork is'. "
+            "He isn't answering his phone.",
+            "imminent",
+        ),
+        # Pests and weather "took the lot"; a person taking the lot is an overdose.
+        ("The slugs took the lot this year, not a single lettuce left.", "none"),
+        ("I took the lot, all of them, an hour ago.", "imminent"),
+        # Traffic is not distress; feeling stuck is.
+        ("Stuck behind a bin lorry for twenty minutes this morning.", "none"),
+        ("I feel so stuck lately, nothing changes.", "low"),
+        # A countdown is a timeline; goodbye posts worded as "already over", "the last thing".
+        ("Two days left until I don't have to do this anymore.", "imminent"),
+        ("By the time any of you see this it'll already be over.", "imminent"),
+        ("This is the last thing I'll ever write on here.", "imminent"),
+        # Afrikaans reads like the plain statement.
+        ("Ek wil myself doodmaak.", "high"),
+    ],
+)
+def test_probe22_mechanisms(text, expected):
+    assert level(text) == expected
