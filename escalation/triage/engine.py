@@ -592,7 +592,12 @@ class Engine:
         """Level one signal on its own: subject, negation, time, topic and hyperbole."""
         rule = h.rule
         h.level = rule.level
-        h.subject = rule.person if rule.person != "any" else c.subject(h.first)
+        if rule.person != "any":
+            h.subject = rule.person
+        elif c.starts_with("self_subject", h.first):  # "I took all of them", "I've decided": the author
+            h.subject = "self"
+        else:
+            h.subject = c.subject(h.first)
         sentence = c.sentence[h.first]
         # "Does anyone know if a fall from the fourth floor would kill you" asks about a method
         # (research), unless the post is a supportive reply.
@@ -621,7 +626,17 @@ class Engine:
         if c.any("recovery") and rule.tense == "past" and not h.time:
             h.time = "historical"
         past_act = rule.category in ("self_harm", "attempt_in_progress") and rule.tense == "past"
-        if past_act and c.in_sentence("recovery", sentence):
+        # ... but in another clause ("therapy helped, but last night I cut again") a recent time stands.
+        # A relapse ("hurt myself again last night after three months clean") is current too.
+        relapse = "again" in c.w.words[h.first : h.last + 3] and h.time in ("now", "recent_days")
+        if (
+            past_act
+            and not relapse
+            and (
+                c.in_clause("recovery", c.clause[h.first])
+                or (c.in_sentence("recovery", sentence) and h.time not in ("now", "recent_days"))
+            )
+        ):
             h.time = "historical"  # "two years clean from cutting today": the act is history
         if h.subject == "other":
             h.level = self._other_level(h, c)
@@ -639,7 +654,13 @@ class Engine:
             thought = {"thinking", "think", "thoughts", "kep", "picturing", "imagining", "imagine"} & set(
                 c.w.words[max(0, h.first - 3) : h.first]
             )
-            if not thought and (c.in_sentence("laughter", sentence) or c.in_clause("trivial", clause)):
+            # A one- or two-word outburst ("kms.") is read with the sentence after it.
+            outburst = c.sentence_length(sentence) <= 2
+            laughing = c.in_sentence("laughter", sentence) or (
+                outburst
+                and (c.in_sentence("laughter", sentence + 1) or c.in_sentence("trivial", sentence + 1))
+            )
+            if not thought and (laughing or c.trivial_in_clause(clause)):
                 h.effect = "hyperbole"
 
     @staticmethod
@@ -727,10 +748,15 @@ class Engine:
             # trivial topic ("I'm done with football") is that frame; a real signal is not.
             loose = h.rule.category in ("timeline_intent", "preparation_farewell")
             danger = h.subject == "other" and c.any("danger_now")  # no harmless reading
-            # Final arrangements beside a real intent stay, whatever they were given to ("boxed
+            # Final arrangements or a plan beside a real risk signal stay, whatever they were given to ("boxed
             # up my books for the charity shop ... nothing left except the last part").
             kept_arrangement = (
-                h.rule.category == "preparation_farewell" and h.subject == "self" and strong_self
+                h.rule.category in ("preparation_farewell", "plan")
+                and h.subject == "self"
+                and (
+                    strong_self
+                    or any(k.subject != "you" and k.rule.category in _IDEATION for k in live if k is not h)
+                )
             )
             if not danger and (
                 (c.in_sentence("harmless", sentence) and not kept_arrangement)
@@ -772,6 +798,13 @@ class Engine:
                 # A time or "thinking about it" wakes a vague intent or a means word; an act said
                 # vaguely ("it's done") or a place ("the cliff path on Sunday") needs more.
                 or (loose and c.near("timeline", h.first, h.last))
+                # Swallowed "an hour ago" and feeling it ("heavy", "far away"): an act, not a mention.
+                or (
+                    h.rule.category == "attempt_in_progress"
+                    and h.subject == "self"
+                    and h.time == "now"
+                    and c.near("distress", h.first, h.last)
+                )
                 # Means held now ("the gun in my hand right now") are not a vague mention.
                 or (h.rule.subcategory == "means_at_hand" and h.time == "now" and h.subject == "self")
                 or (loose and c.near("thinking", h.first, h.last))
@@ -821,7 +854,8 @@ class Engine:
             cat = h.rule.category
             raise_to = None
             intends = (
-                cat in _TIMELINE_ESCALATES
+                # (research done at 3am is not a plan for 3am)
+                (cat in _TIMELINE_ESCALATES and h.rule.subcategory != "research")
                 or (cat in ("active_ideation", "passive_ideation") and c.intent_before(h.first))
                 # "Tonight I end it": an act of killing oneself with a time in its sentence (not
                 # "suicidal thoughts tonight").
@@ -904,6 +938,20 @@ class _Context:
             self._sentences[name] = found
         return sentence in found
 
+    def starts_with(self, name: str, first: int) -> bool:
+        return any(a == first for a, _ in self.ctx.get(name, ()))
+
+    def sentence_length(self, sentence: int) -> int:
+        return sum(1 for s in self.sentence if s == sentence)
+
+    def trivial_in_clause(self, clause: int) -> bool:
+        """A trivial topic in the clause, not counting one inside a time ("after my shift")."""
+        times = self.ctx.get("timeline", ())
+        return any(
+            self.clause[a] == clause and not any(t <= a and b <= u for t, u in times)
+            for a, b in self.ctx.get("trivial", ())
+        )
+
     def in_clause(self, name: str, clause: int) -> bool:
         return any(self.clause[a] == clause for a, _ in self.ctx.get(name, ()))
 
@@ -955,10 +1003,13 @@ class _Context:
         """The time cue nearest the signal in its sentence; a history frame carries from before."""
         sentence = self.sentence[first]
         best, distance = "", 10**9
+        history_ends = {b for _, b in self.ctx.get("historical", ())}
         for name in ("now", "recent_days", "recent_weeks", "historical"):
             for a, b in self.ctx.get(name, ()):
                 if self.sentence[a] != sentence:
                     continue
+                if name != "historical" and a - 1 in history_ends:
+                    continue  # "five years ago today": an anniversary, not a current act
                 d = first - b if b < first else a - last
                 if d < distance:
                     best, distance = name, d

@@ -166,3 +166,46 @@ def test_a_method_question_to_anyone_is_research_not_an_address():
 )
 def test_probe22_mechanisms(text, expected):
     assert level(text) == expected
+
+
+# Rules 2025.11.18: the general causes of the first reading of the 23-* probe (worded apart from it).
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # A signal that begins with "I" is the author's, whoever the sentence named before it; an
+        # overdose an hour ago that the author can feel is happening now.
+        ("I took all of them twenty minutes ago and I feel kind of far away.", "imminent"),
+        ("I took some of the cake an hour ago, delicious.", "none"),
+        # "Five years ago today": the day is an anniversary, the attempt is history.
+        ("Five years ago today I tried to end my life, and I'm okay now.", "low"),
+        # A one-word outburst is read with the sentence after it.
+        ("kms. spilled coffee all over my laptop in the meeting", "none"),
+        ("kms. I can't do this anymore.", "high"),
+        # A trivial word inside a time ("after my shift") is the time, not a hyperbole's topic.
+        ("gonna unalive myself after my shift tonight, it's all in my bag", "imminent"),
+        # Final arrangements beside a means with a day, even beside a harmless word ("fridge").
+        (
+            "Paid the rent through to June and left instructions for the cat by the fridge. Sunday ⚰️",
+            "imminent",
+        ),
+        ("Left instructions for the cat by the fridge, off to Spain for a week!", "none"),
+    ],
+)
+def test_probe23_mechanisms(text, expected):
+    assert level(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # A recovery cue in another clause, or a relapse, leaves a recent act current; in the act's
+        # own clause it makes the act history.
+        ("Therapy helped but last night I cut again.", "high"),
+        ("Cut again last night after four months clean.", "high"),
+        ("Two years clean from cutting today, therapy helped so much.", "low"),
+        # A research cue read at night is research, not a plan for that night.
+        ("Reading about how long it takes to bake sourdough.", "none"),
+    ],
+)
+def test_recovery_relapse_and_research_time(text, expected):
+    assert level(text) == expected
