@@ -634,7 +634,7 @@ class Engine:
             and not relapse
             and (
                 c.in_clause("recovery", c.clause[h.first])
-                or (c.in_sentence("recovery", sentence) and h.time not in ("now", "recent_days"))
+                or (c.in_sentence("recovery", sentence) and not c.recent_in_clause(c.clause[h.first]))
             )
         ):
             h.time = "historical"  # "two years clean from cutting today": the act is history
@@ -937,6 +937,12 @@ class _Context:
             found = {self.sentence[a] for a, _ in self.ctx.get(name, ())}
             self._sentences[name] = found
         return sentence in found
+
+    def recent_in_clause(self, clause: int) -> bool:
+        """ "Last night", "right now" in this clause (not "today I'm much better" in the next)."""
+        return any(
+            self.clause[a] == clause for name in ("now", "recent_days") for a, _ in self.ctx.get(name, ())
+        )
 
     def starts_with(self, name: str, first: int) -> bool:
         return any(a == first for a, _ in self.ctx.get(name, ()))
