@@ -534,23 +534,32 @@ class Engine:
 
         for h in idioms:
             h.effect, h.level = "idiom", "none"
+
+        def holds_idiom(h: _Hit, i: _Hit) -> bool:
+            return (
+                len(h.spans) == 1  # a '*' gap filled by an idiom ("took my evening tablets") is not
+                and h.first <= i.first
+                and i.last <= h.last
+                and h.last - h.first > i.last - i.first
+            )
+
+        silenced: list[_Hit] = []
         for h in signals:
             # An idiom silences the signal it overlaps, unless it lies inside a longer signal
             # ("wouldn't care if I died" holds the idiom "I died").
-            if any(
-                i.first <= h.last
-                and h.first <= i.last
-                and not (
-                    len(h.spans) == 1  # a '*' gap filled by an idiom ("took my evening tablets") is not
-                    and h.first <= i.first
-                    and i.last <= h.last
-                    and h.last - h.first > i.last - i.first
-                )
-                for i in idioms
-            ):
+            if any(i.first <= h.last and h.first <= i.last and not holds_idiom(h, i) for i in idioms):
                 h.effect, h.level = "idiom", "none"
+                silenced.append(h)
                 continue
             self._judge(h, c)
+        # A composition silenced by an idiom gives back the rule match it hid when that match holds
+        # the idiom ("wouldn't be bothered if I died tonight": the wish, around "I died").
+        for h in hidden:
+            overlapping = [i for i in idioms if i.first <= h.last and h.first <= i.last]
+            inside_silenced = any(k.first <= h.first and h.last <= k.last for k in silenced)
+            if overlapping and inside_silenced and all(holds_idiom(h, i) for i in overlapping):
+                self._judge(h, c)
+                signals.append(h)
 
         self._combine(signals, c)
         counted = [h for h in signals if h.effect == "counted"]

@@ -279,3 +279,25 @@ def test_recovery_relapse_and_research_time(text, expected):
 )
 def test_other_languages_read_like_the_plain_statement(text, expected):
     assert level(text) == expected
+
+
+# Rules 2025.11.20: the general causes of the 27-* to 30-* probes (worded apart from them).
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Emoji with a meaning: a bridge or a gun reads as the word, in context.
+        ("Standing on the 🌉 right now and I can't do this anymore", "imminent"),
+        ("Lovely 🌉 photo from our holiday in Sydney", "none"),
+        ("Nerf 🔫 battle with the kids this afternoon", "none"),
+        ("Dad's 🔫 is in the cupboard and I keep thinking about it", "high"),
+        # A wish around an idiom: the idiom "I died" silences the composition, not the wish that
+        # holds it; the idiom alone stays an idiom.
+        ("I wouldn't be bothered if I died tonight", "moderate"),
+        ("I could have died laughing", "none"),
+        # "Suicide" and "overdose" in names and treats.
+        ("I overdosed on chocolate cake at the party", "none"),
+        ("Suicide squeeze in the ninth, what a game", "none"),
+    ],
+)
+def test_probe27_to_30_mechanisms(text, expected):
+    assert level(text) == expected
