@@ -1,4 +1,4 @@
-"""The blind measure: escalation/triage/blind/heldout4.jsonl, heldout5.jsonl and heldout6.jsonl
+"""The blind measure: escalation/triage/blind/heldout4.jsonl to heldout7.jsonl
 (posts written to RUBRIC.md by engineers who never saw the engine; see blind/README.md). Nobody who
 works on the rules or the semantic heads reads them; they are scored only as a whole, and only
 their totals are ever looked at.
@@ -8,12 +8,14 @@ assessment the worker records). The figures of every scoring are in blind/README
 
 | set | engine | macro-F1 | urgent recall | urgent precision | imminent <= moderate | idioms moderate+ |
 |---|---|---|---|---|---|---|
-| heldout4 | rules 2025.11.17 | 0.705 | 0.752 | 0.908 | 11 | 0.111 of 36 |
-| heldout4 | rules 2025.11.17 + sem.minilm6.2026.12.06 | 0.726 | 0.914 | 0.821 | 4 | 0.167 of 36 |
-| heldout5 | rules 2025.11.17 | 0.739 | 0.787 | 0.940 | 8 | 0.111 of 36 |
-| heldout5 | rules 2025.11.17 + sem.minilm6.2026.12.06 | 0.757 | 0.925 | 0.871 | 3 | 0.167 of 36 |
-| heldout6 | rules 2025.11.17 | 0.775 | 0.773 | 0.951 | 6 | 0.030 of 33 |
-| heldout6 | rules 2025.11.17 + sem.minilm6.2026.12.06 | 0.787 | 0.933 | 0.843 | 2 | 0.121 of 33 |
+| heldout4 | rules 2025.11.20 | 0.718 | 0.781 | 0.901 | 9 | 0.083 of 36 |
+| heldout4 | rules 2025.11.20 + sem.minilm6.2026.12.07 | 0.752 | 0.933 | 0.875 | 3 | 0.083 of 36 |
+| heldout5 | rules 2025.11.20 | 0.769 | 0.812 | 0.942 | 7 | 0.111 of 36 |
+| heldout5 | rules 2025.11.20 + sem.minilm6.2026.12.07 | 0.782 | 0.950 | 0.874 | 2 | 0.167 of 36 |
+| heldout6 | rules 2025.11.20 | 0.804 | 0.813 | 0.953 | 5 | 0.030 of 33 |
+| heldout6 | rules 2025.11.20 + sem.minilm6.2026.12.07 | 0.838 | 0.960 | 0.889 | 0 | 0.091 of 33 |
+| heldout7 | rules 2025.11.20 | 0.742 | 0.773 | 0.967 | 5 | 0.000 of 34 |
+| heldout7 | rules 2025.11.20 + sem.minilm6.2026.12.07 | 0.803 | 0.960 | 0.889 | 1 | 0.059 of 34 |
 
 The issue's targets that are missed are strict xfails below: they fail loudly (XPASS) the day
 they are met, so the table, blind/README.md and the markers must then be updated together.
@@ -32,7 +34,7 @@ from escalation.triage import assess
 from escalation.triage.evaluation import evaluate
 
 BLIND = Path(__file__).resolve().parents[2] / "escalation/triage/blind"
-SETS = ("heldout4", "heldout5", "heldout6")
+SETS = ("heldout4", "heldout5", "heldout6", "heldout7")
 
 TARGETS = {
     "macro_f1": lambda r: r.macro_f1 >= 0.55,
@@ -45,33 +47,37 @@ TARGETS = {
 # (set, stage) -> {target: the measured figure that misses it}
 MISSED: dict[tuple[str, str], dict[str, str]] = {
     ("heldout4", "rules"): {
-        "urgent_recall": "0.752",
-        "no_imminent_at_moderate_or_lower": "11",
-        "idioms": "0.111 of 36",
+        "urgent_recall": "0.781",
+        "no_imminent_at_moderate_or_lower": "9",
     },
     ("heldout4", "semantic"): {
-        "urgent_recall": "0.914",
-        "no_imminent_at_moderate_or_lower": "4",
-        "idioms": "0.167 of 36",
+        "urgent_recall": "0.933",
+        "no_imminent_at_moderate_or_lower": "3",
     },
     ("heldout5", "rules"): {
-        "urgent_recall": "0.787",
-        "no_imminent_at_moderate_or_lower": "8",
+        "urgent_recall": "0.812",
+        "no_imminent_at_moderate_or_lower": "7",
         "idioms": "0.111 of 36",
     },
     ("heldout5", "semantic"): {
-        "urgent_recall": "0.925",
-        "no_imminent_at_moderate_or_lower": "3",
+        "urgent_recall": "0.950",
+        "no_imminent_at_moderate_or_lower": "2",
         "idioms": "0.167 of 36",
     },
     ("heldout6", "rules"): {
-        "urgent_recall": "0.773",
-        "no_imminent_at_moderate_or_lower": "6",
+        "urgent_recall": "0.813",
+        "no_imminent_at_moderate_or_lower": "5",
     },
     ("heldout6", "semantic"): {
-        "urgent_recall": "0.933",
-        "no_imminent_at_moderate_or_lower": "2",
-        "idioms": "0.121 of 33",
+        "urgent_recall": "0.960",
+    },
+    ("heldout7", "rules"): {
+        "urgent_recall": "0.773",
+        "no_imminent_at_moderate_or_lower": "5",
+    },
+    ("heldout7", "semantic"): {
+        "urgent_recall": "0.960",
+        "no_imminent_at_moderate_or_lower": "1",
     },
 }
 
