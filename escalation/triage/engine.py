@@ -643,7 +643,12 @@ class Engine:
             and not relapse
             and (
                 c.in_clause("recovery", c.clause[h.first])
-                or (c.in_sentence("recovery", sentence) and not c.recent_in_clause(c.clause[h.first]))
+                or (
+                    c.in_sentence("recovery", sentence)
+                    and not (
+                        c.in_clause("now", c.clause[h.first]) or c.in_clause("recent_days", c.clause[h.first])
+                    )
+                )
             )
         ):
             h.time = "historical"  # "two years clean from cutting today": the act is history
@@ -703,12 +708,7 @@ class Engine:
         if rule.id == "AT-PAST" and c.w.words[h.first] in ("kiled", "tok"):
             # "killed himself", "took her own life": a death, not a danger; fresh grief is followed up.
             return "moderate" if time in ("now", "recent_days") else "low"
-        # A bare "right now" beside "seems fine", "texting me like normal" is where they are, not a danger.
-        danger = (
-            c.unreachable()
-            or (c.any("danger_now") and not c.any("reassured"))
-            or c.in_sentence("timeline", c.sentence[h.first])
-        )
+        danger = c.danger_now() or c.in_sentence("timeline", c.sentence[h.first])
         if category == "attempt_in_progress":
             if rule.tense == "progress":
                 return "imminent" if time not in ("recent_days", "recent_weeks") else "high"
@@ -746,7 +746,7 @@ class Engine:
                 k.rule.category == "method_means" and k.subject == "self" for k in live
             )
             # Someone else's farewell beside a danger cue ("can't get hold of him") stays.
-            danger = h.subject == "other" and c.any("danger_now")
+            danger = h.subject == "other" and c.danger_now()
             if farewell and c.near("harmless", h.first, h.last) and not other_risk and not danger:
                 h.effect, h.level = "harmless", "none"
         for h in live:
@@ -756,7 +756,7 @@ class Engine:
             # A vague cue beside a harmless frame ("Tonight's the night! First date") or a
             # trivial topic ("I'm done with football") is that frame; a real signal is not.
             loose = h.rule.category in ("timeline_intent", "preparation_farewell")
-            danger = h.subject == "other" and c.any("danger_now")  # no harmless reading
+            danger = h.subject == "other" and c.danger_now()  # no harmless reading
             # Final arrangements or a plan beside a real risk signal stay, whatever they were given to ("boxed
             # up my books for the charity shop ... nothing left except the last part").
             kept_arrangement = (
@@ -936,6 +936,11 @@ class _Context:
     def any(self, name: str) -> bool:
         return name in self.ctx
 
+    def danger_now(self) -> bool:
+        """Someone in danger now: a danger cue, unless it is a bare "right now" beside a reassurance
+        ("he's at home right now and seems fine" is where they are, not a danger)."""
+        return self.unreachable() or (self.any("danger_now") and not self.any("reassured"))
+
     def unreachable(self) -> bool:
         """A danger cue other than a bare "right now" ("not answering", "drove off", "door locked")."""
         return any(self.w.words[a : b + 1] != ["right", "now"] for a, b in self.ctx.get("danger_now", ()))
@@ -946,12 +951,6 @@ class _Context:
             found = {self.sentence[a] for a, _ in self.ctx.get(name, ())}
             self._sentences[name] = found
         return sentence in found
-
-    def recent_in_clause(self, clause: int) -> bool:
-        """ "Last night", "right now" in this clause (not "today I'm much better" in the next)."""
-        return any(
-            self.clause[a] == clause for name in ("now", "recent_days") for a, _ in self.ctx.get(name, ())
-        )
 
     def starts_with(self, name: str, first: int) -> bool:
         return any(a == first for a, _ in self.ctx.get(name, ()))
