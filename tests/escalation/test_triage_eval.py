@@ -20,10 +20,9 @@ def _rows(path):
     return [json.loads(line) for line in path.open(encoding="utf-8")]
 
 
-def _report(split):
+def _predicted(split):
     path = {"heldout2": HELDOUT2, "heldout3": HELDOUT3}.get(split, DEVSET)
-    rows = [{**row, "predicted": assess(row["text"]).level} for row in _rows(path) if row["split"] == split]
-    return evaluate(rows)
+    return [{**row, "predicted": assess(row["text"]).level} for row in _rows(path) if row["split"] == split]
 
 
 def test_devset_is_large_labelled_and_split():
@@ -75,12 +74,18 @@ def test_heldout2_is_a_separate_balanced_held_aside_set():
     ],
 )
 def test_targets(split):
-    report = _report(split)
+    rows = _predicted(split)
+    report = evaluate(rows)
     assert report.urgent_recall >= 0.98, report.as_text()
     if split == "dev":
         # Known, named misses of the rules on the dev split (see RUBRIC.md); any other imminent
         # post at moderate or lower fails, and so does a known miss that is fixed but still listed.
-        assert _imminent_missed("dev") == set(KNOWN_IMMINENT_MISSES), report.as_text()
+        missed = {
+            row["id"]
+            for row in rows
+            if row["level"] == "imminent" and row["predicted"] in ("none", "low", "moderate")
+        }
+        assert missed == set(KNOWN_IMMINENT_MISSES), report.as_text()
     else:
         assert report.imminent_rated_moderate_or_lower == 0, report.as_text()
     assert report.urgent_precision >= 0.70, report.as_text()
@@ -93,15 +98,6 @@ def test_targets(split):
 KNOWN_IMMINENT_MISSES = {
     "28-043": "an overdose split over two sentences",
 }
-
-
-def _imminent_missed(split):
-    low = {"none", "low", "moderate"}
-    return {
-        row["id"]
-        for row in _rows(DEVSET)
-        if row["split"] == split and row["level"] == "imminent" and assess(row["text"]).level in low
-    }
 
 
 def test_metrics_by_hand():
